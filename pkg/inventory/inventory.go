@@ -1,0 +1,164 @@
+// Package inventory holds what scanners saw on a host, before any signature is
+// applied. Scanners fill it; the matcher reads it.
+package inventory
+
+import (
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/session"
+)
+
+// Process is one running process.
+type Process struct {
+	PID       int32      `json:"pid"`
+	PPID      int32      `json:"ppid"`
+	Name      string     `json:"name"`
+	Exe       string     `json:"exe,omitempty"`
+	Cmdline   string     `json:"cmdline,omitempty"`
+	Args      []string   `json:"-"`
+	User      string     `json:"user,omitempty"`
+	SessionID *uint32    `json:"session_id,omitempty"` // Windows terminal session
+	Started   *time.Time `json:"started,omitempty"`
+	SHA256    string     `json:"sha256,omitempty"`
+	// Errors lists attributes that could not be read (e.g. "exe: permission denied").
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Package is installed software as the OS records it.
+type Package struct {
+	Manager     string     `json:"manager"` // dpkg, rpm, windows-uninstall, msix, macos-bundle
+	Name        string     `json:"name"`
+	Version     string     `json:"version,omitempty"`
+	Publisher   string     `json:"publisher,omitempty"`
+	Location    string     `json:"location,omitempty"`
+	InstallDate *time.Time `json:"install_date,omitempty"`
+	// BundleID for macOS bundles; Key for Windows uninstall keys.
+	BundleID string `json:"bundle_id,omitempty"`
+	Source   string `json:"source"` // database file / registry key it came from
+	Line     int    `json:"line,omitempty"`
+	// Files lists package-owned executables when the database says (dpkg .list).
+	Files []string `json:"-"`
+}
+
+// Socket is one row of the host's socket table.
+type Socket struct {
+	evidence.Socket
+	PID int32 `json:"pid"` // 0 when unknown
+	// PIDUnknown is true when the owner could not be read (not root, Windows UDP…).
+	PIDUnknown bool `json:"pid_unknown,omitempty"`
+}
+
+// File is a file of interest found on disk (portable binary, bundle, config).
+type File struct {
+	Path     string     `json:"path"`
+	Size     int64      `json:"size"`
+	SHA256   string     `json:"sha256,omitempty"`
+	Modified *time.Time `json:"modified,omitempty"`
+	Created  *time.Time `json:"created,omitempty"`
+	// PE metadata and signer (Windows binaries).
+	OriginalFilename string `json:"original_filename,omitempty"`
+	CompanyName      string `json:"company_name,omitempty"`
+	ProductName      string `json:"product_name,omitempty"`
+	FileVersion      string `json:"file_version,omitempty"`
+	Signer           string `json:"signer,omitempty"`
+	// BundleID for macOS app bundles.
+	BundleID string `json:"bundle_id,omitempty"`
+	Reason   string `json:"reason,omitempty"` // why it was looked at (glob, running image…)
+}
+
+// Service is an OS service / daemon definition.
+type Service struct {
+	Manager     string `json:"manager"` // windows-scm, systemd, launchd
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name,omitempty"`
+	ImagePath   string `json:"image_path,omitempty"`
+	StartType   string `json:"start_type,omitempty"`
+	State       string `json:"state,omitempty"`
+	Source      string `json:"source,omitempty"`
+}
+
+// Execution is a record that a program ran at some time (Prefetch, Amcache, BAM).
+type Execution struct {
+	Name     string      `json:"name"`
+	Path     string      `json:"path,omitempty"`
+	RunCount int         `json:"run_count,omitempty"`
+	Times    []time.Time `json:"times,omitempty"`
+	Source   string      `json:"source"`
+}
+
+// LogFile records one tool log that was read (or could not be), so the verdict
+// knows which session sources were actually covered.
+type LogFile struct {
+	Tool     string     `json:"tool"`
+	Parser   string     `json:"parser"`
+	Path     string     `json:"path"`
+	SHA256   string     `json:"sha256,omitempty"`
+	Size     int64      `json:"size"`
+	Modified *time.Time `json:"modified,omitempty"`
+	Lines    int        `json:"lines,omitempty"`
+	Records  int        `json:"records,omitempty"`
+	// FirstTime/LastTime bound what the log covers.
+	FirstTime *time.Time `json:"first_time,omitempty"`
+	LastTime  *time.Time `json:"last_time,omitempty"`
+	Status    string     `json:"status"` // ok, partial, unreadable
+	Errors    []string   `json:"errors,omitempty"`
+	// Found is how the path was found ("signature", "process -o flag", "argument").
+	Found string `json:"found,omitempty"`
+}
+
+// ScannerStatus says how completely a scanner ran.
+type ScannerStatus struct {
+	Name   string   `json:"name"`
+	Status string   `json:"status"` // ok | partial | failed | skipped
+	Reason string   `json:"reason,omitempty"`
+	Errors []string `json:"errors,omitempty"`
+	Items  int      `json:"items"`
+	// Unreadable counts items that were seen but not fully read.
+	Unreadable int    `json:"unreadable,omitempty"`
+	Elapsed    string `json:"elapsed,omitempty"`
+}
+
+// Scanner statuses.
+const (
+	StatusOK      = "ok"
+	StatusPartial = "partial"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+)
+
+// Inventory is everything the scanners collected.
+type Inventory struct {
+	Processes  []Process        `json:"processes,omitempty"`
+	Packages   []Package        `json:"packages,omitempty"`
+	Sockets    []Socket         `json:"sockets,omitempty"`
+	Files      []File           `json:"files,omitempty"`
+	Services   []Service        `json:"services,omitempty"`
+	Executions []Execution      `json:"executions,omitempty"`
+	Logs       []LogFile        `json:"logs,omitempty"`
+	Sessions   []session.Record `json:"sessions,omitempty"`
+	Statuses   []ScannerStatus  `json:"scanners"`
+}
+
+// Merge appends o into inv.
+func (inv *Inventory) Merge(o Inventory) {
+	inv.Processes = append(inv.Processes, o.Processes...)
+	inv.Packages = append(inv.Packages, o.Packages...)
+	inv.Sockets = append(inv.Sockets, o.Sockets...)
+	inv.Files = append(inv.Files, o.Files...)
+	inv.Services = append(inv.Services, o.Services...)
+	inv.Executions = append(inv.Executions, o.Executions...)
+	inv.Logs = append(inv.Logs, o.Logs...)
+	inv.Sessions = append(inv.Sessions, o.Sessions...)
+	inv.Statuses = append(inv.Statuses, o.Statuses...)
+}
+
+// ProcessByPID finds a process, or nil.
+func (inv *Inventory) ProcessByPID(pid int32) *Process {
+	for i := range inv.Processes {
+		if inv.Processes[i].PID == pid {
+			return &inv.Processes[i]
+		}
+	}
+	return nil
+}

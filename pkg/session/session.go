@@ -1,0 +1,96 @@
+// Package session defines the session record that every log, event-log and
+// wire parser produces, and that the verdict engine consumes.
+package session
+
+import (
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+)
+
+// Direction tells who controlled whom, seen from the scanned host.
+type Direction string
+
+const (
+	Incoming         Direction = "incoming" // this host was controlled
+	Outgoing         Direction = "outgoing" // this host controlled another
+	DirectionUnknown Direction = "unknown"
+)
+
+// Outcome is how far a connection got.
+type Outcome string
+
+const (
+	Established Outcome = "established"  // the remote side got the desktop
+	Rejected    Outcome = "rejected"     // refused by the user or by policy
+	FailedAuth  Outcome = "failed_auth"  // wrong password / authentication failure
+	AttemptOnly Outcome = "attempt_only" // connection seen, no authentication result
+)
+
+// Record is one remote-access session (or attempt) as reconstructed from one or
+// more artifacts. Times are UTC; TimeRule says how UTC was derived.
+type Record struct {
+	Tool      string    `json:"tool"`   // signature id
+	Parser    string    `json:"parser"` // parser that produced it
+	Direction Direction `json:"direction"`
+	Outcome   Outcome   `json:"outcome"`
+
+	Start    *time.Time `json:"start,omitempty"`
+	End      *time.Time `json:"end,omitempty"`
+	Duration string     `json:"duration,omitempty"`
+	// Open is true when a start was seen but no end: either the session is
+	// still running or the log stops before its end.
+	Open     bool   `json:"open"`
+	TimeRule string `json:"time_rule,omitempty"`
+
+	RemoteID   string `json:"remote_id,omitempty"`
+	RemoteIP   string `json:"remote_ip,omitempty"`
+	RemotePort uint32 `json:"remote_port,omitempty"`
+	RemoteName string `json:"remote_name,omitempty"` // remote alias / client name / remote OS
+	LocalUser  string `json:"local_user,omitempty"`
+	LocalPort  uint32 `json:"local_port,omitempty"`
+	AuthMethod string `json:"auth_method,omitempty"`
+	Display    string `json:"display,omitempty"`
+
+	Transfers []Transfer `json:"transfers,omitempty"`
+	Clipboard []Event    `json:"clipboard,omitempty"`
+	// Input counts injected input events (keys, pointer) when the log has them:
+	// proof the remote side drove the desktop, not only watched.
+	Input map[string]int `json:"input,omitempty"`
+
+	// Key joins records of the same session found in different artifacts.
+	Key string `json:"join_key,omitempty"`
+	// Sources lists every artifact that contributed after joining.
+	Evidence []evidence.Evidence `json:"evidence"`
+	Notes    []string            `json:"notes,omitempty"`
+}
+
+// Transfer is a file moved during a session.
+type Transfer struct {
+	Time      *time.Time `json:"time,omitempty"`
+	Direction string     `json:"direction"` // "to_host" (uploaded to this PC) / "from_host" (taken from it) / "unknown"
+	Name      string     `json:"name,omitempty"`
+	Size      int64      `json:"size,omitempty"`
+	Line      int        `json:"line,omitempty"`
+}
+
+// Event is a timestamped side event in a session (clipboard etc.).
+type Event struct {
+	Time *time.Time `json:"time,omitempty"`
+	What string     `json:"what"`
+	Line int        `json:"line,omitempty"`
+}
+
+// Finish fills Duration and Open from Start/End.
+func (r *Record) Finish() {
+	r.Open = r.Start != nil && r.End == nil
+	if r.Start != nil && r.End != nil && !r.End.Before(*r.Start) {
+		r.Duration = r.End.Sub(*r.Start).String()
+	}
+}
+
+// IsSession reports whether the record proves an established session.
+func (r *Record) IsSession() bool { return r.Outcome == Established }
+
+// T returns a pointer to a UTC copy of t (helper for parsers).
+func T(t time.Time) *time.Time { u := t.UTC(); return &u }

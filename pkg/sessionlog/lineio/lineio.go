@@ -1,0 +1,254 @@
+// Package lineio streams the lines of a tool log in constant memory, whatever
+// its encoding: UTF-8 (with or without BOM), UTF-16LE (with or without BOM, as
+// AnyDesk's connection_trace.txt), NUL-padded (AnyDesk traces), CRLF or LF,
+// and a last line without a newline. Each line keeps its 1-based number and
+// the byte offset where it starts in the file, for evidence.
+package lineio
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxLine bounds a line; longer lines are cut there and flagged Truncated.
+const MaxLine = 1 << 20
+
+// Encodings detected.
+const (
+	UTF8    = "utf-8"
+	UTF16LE = "utf-16le"
+)
+
+// ErrBinary is returned by Check when the head of a file is not text.
+var ErrBinary = errors.New("not a text log")
+
+// Reader yields lines.
+type Reader struct {
+	br        *bufio.Reader
+	enc       string
+	off       int64 // offset of the next unread byte
+	n         int
+	line      []byte
+	lineOff   int64
+	truncated bool
+	err       error
+	u16       []uint16
+	head      []byte
+}
+
+// NewReader sniffs the encoding from the first bytes and returns a reader.
+func NewReader(r io.Reader) *Reader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	rd := &Reader{br: br, enc: UTF8}
+	head, _ := br.Peek(4096)
+	rd.head = append([]byte(nil), head...)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		br.Discard(3)
+		rd.off = 3
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		br.Discard(2)
+		rd.off = 2
+		rd.enc = UTF16LE
+	case looksUTF16LE(head):
+		rd.enc = UTF16LE
+	}
+	return rd
+}
+
+// Encoding is the detected encoding.
+func (r *Reader) Encoding() string { return r.enc }
+
+// Check reports ErrBinary (with the offset of the first offending byte) when
+// the start of the file is not text in any supported encoding.
+func (r *Reader) Check() error {
+	if r.enc == UTF16LE {
+		return nil
+	}
+	h := r.head
+	ctl, nonNUL := 0, 0
+	first := -1
+	for i, b := range h {
+		if b == 0 {
+			continue // NUL padding is legitimate in AnyDesk traces
+		}
+		nonNUL++
+		if b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != 0x1b && b != '\f' {
+			ctl++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if nonNUL > 0 && ctl*10 > nonNUL {
+		return fmt.Errorf("%w: control bytes from offset %d", ErrBinary, first)
+	}
+	if nonNUL > 64 && !utf8.Valid(trimPartialRune(bytes.ReplaceAll(h, []byte{0}, nil))) {
+		// Latin-1 logs exist; only a very high share of invalid bytes is binary.
+		bad := 0
+		for _, b := range h {
+			if b >= 0x80 {
+				bad++
+			}
+		}
+		if bad*3 > nonNUL {
+			return fmt.Errorf("%w: mostly non-text bytes in the first %d bytes", ErrBinary, len(h))
+		}
+	}
+	return nil
+}
+
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < 3 && len(b) > 0; i++ {
+		if utf8.Valid(b) {
+			return b
+		}
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// looksUTF16LE: most even bytes printable ASCII and odd bytes zero.
+func looksUTF16LE(h []byte) bool {
+	// Skip leading NUL pairs (padding) before judging.
+	i := 0
+	for i+1 < len(h) && h[i] == 0 && h[i+1] == 0 {
+		i += 2
+	}
+	pairs, hits := 0, 0
+	for ; i+1 < len(h) && pairs < 512; i += 2 {
+		pairs++
+		if h[i] != 0 && h[i+1] == 0 {
+			hits++
+		}
+	}
+	return pairs >= 4 && hits*10 >= pairs*8
+}
+
+// Next advances to the next line.
+func (r *Reader) Next() bool {
+	if r.err != nil {
+		return false
+	}
+	if r.enc == UTF16LE {
+		return r.next16()
+	}
+	return r.next8()
+}
+
+func (r *Reader) next8() bool {
+	r.line = r.line[:0]
+	r.truncated = false
+	r.lineOff = r.off
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		r.off += int64(len(chunk))
+		if len(r.line)+len(chunk) <= MaxLine {
+			r.line = append(r.line, chunk...)
+		} else if !r.truncated {
+			r.line = append(r.line, chunk[:MaxLine-len(r.line)]...)
+			r.truncated = true
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if err != io.EOF {
+				r.err = err
+			} else {
+				r.err = io.EOF
+			}
+			if len(r.line) == 0 {
+				return false
+			}
+		}
+		break
+	}
+	r.n++
+	r.line = clean(r.line)
+	return true
+}
+
+func (r *Reader) next16() bool {
+	r.u16 = r.u16[:0]
+	r.truncated = false
+	r.lineOff = r.off
+	var pair [2]byte
+	got := false
+	for {
+		_, err := io.ReadFull(r.br, pair[:])
+		if err != nil {
+			if err != io.EOF && err != io.ErrUnexpectedEOF {
+				r.err = err
+			} else {
+				r.err = io.EOF
+			}
+			if !got {
+				return false
+			}
+			break
+		}
+		got = true
+		r.off += 2
+		u := uint16(pair[0]) | uint16(pair[1])<<8
+		if u == '\n' {
+			break
+		}
+		if len(r.u16) < MaxLine/2 {
+			r.u16 = append(r.u16, u)
+		} else {
+			r.truncated = true
+		}
+	}
+	r.n++
+	r.line = r.line[:0]
+	for _, ru := range utf16.Decode(r.u16) {
+		r.line = utf8.AppendRune(r.line, ru)
+	}
+	r.line = clean(r.line)
+	return true
+}
+
+// clean drops NULs, the line end and a trailing CR.
+func clean(b []byte) []byte {
+	if bytes.IndexByte(b, 0) >= 0 {
+		out := b[:0]
+		for _, c := range b {
+			if c != 0 {
+				out = append(out, c)
+			}
+		}
+		b = out
+	}
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	return b
+}
+
+// Bytes is the current line without its end; valid until the next call.
+func (r *Reader) Bytes() []byte { return r.line }
+
+// Text is the current line as a string.
+func (r *Reader) Text() string { return string(r.line) }
+
+// N is the current line's 1-based number.
+func (r *Reader) N() int { return r.n }
+
+// Offset is the byte offset of the current line's start in the file.
+func (r *Reader) Offset() int64 { return r.lineOff }
+
+// Truncated tells whether the current line was cut at MaxLine.
+func (r *Reader) Truncated() bool { return r.truncated }
+
+// Err is the first read error other than EOF.
+func (r *Reader) Err() error {
+	if r.err == io.EOF {
+		return nil
+	}
+	return r.err
+}

@@ -1,0 +1,104 @@
+package lineio
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf16"
+)
+
+func utf16le(s string, bom bool) []byte {
+	var b []byte
+	if bom {
+		b = append(b, 0xFF, 0xFE)
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
+type line struct {
+	n   int
+	off int64
+	s   string
+}
+
+func readAll(t *testing.T, data []byte) ([]line, string) {
+	t.Helper()
+	r := NewReader(strings.NewReader(string(data)))
+	var out []line
+	for r.Next() {
+		out = append(out, line{r.N(), r.Offset(), r.Text()})
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out, r.Encoding()
+}
+
+func TestEncodings(t *testing.T) {
+	want := []string{"2023-10-05 12:00:00 User 123 456 ü", "second line", "last without newline"}
+	text := strings.Join(want, "\r\n")
+	cases := map[string]struct {
+		data []byte
+		enc  string
+		offs []int64
+	}{
+		"utf8 crlf":     {[]byte(text), UTF8, []int64{0, 37, 50}},
+		"utf8 bom":      {append([]byte{0xEF, 0xBB, 0xBF}, text...), UTF8, []int64{3, 40, 53}},
+		"utf16le bom":   {utf16le(text, true), UTF16LE, []int64{2, 74, 100}},
+		"utf16le plain": {utf16le(text, false), UTF16LE, []int64{0, 72, 98}},
+	}
+	for name, c := range cases {
+		got, enc := readAll(t, c.data)
+		if enc != c.enc {
+			t.Errorf("%s: encoding %s, want %s", name, enc, c.enc)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d lines, want %d: %+v", name, len(got), len(want), got)
+		}
+		for i := range want {
+			if got[i].s != want[i] || got[i].n != i+1 || got[i].off != c.offs[i] {
+				t.Errorf("%s line %d: got %+v, want %q at offset %d", name, i+1, got[i], want[i], c.offs[i])
+			}
+		}
+	}
+}
+
+func TestNULPadding(t *testing.T) {
+	data := []byte("first\n" + strings.Repeat("\x00", 300) + "after padding\n\x00\x00tail")
+	got, enc := readAll(t, data)
+	if enc != UTF8 {
+		t.Fatalf("encoding %s", enc)
+	}
+	if len(got) != 3 || got[1].s != "after padding" || got[2].s != "tail" || got[1].off != 6 {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestLongLineTruncated(t *testing.T) {
+	data := strings.Repeat("x", MaxLine+10) + "\nnext\n"
+	r := NewReader(strings.NewReader(data))
+	if !r.Next() || !r.Truncated() || len(r.Bytes()) != MaxLine {
+		t.Fatalf("first line: truncated=%v len=%d", r.Truncated(), len(r.Bytes()))
+	}
+	if !r.Next() || r.Text() != "next" || r.Offset() != int64(MaxLine+11) {
+		t.Fatalf("second line %q at %d", r.Text(), r.Offset())
+	}
+}
+
+func TestBinary(t *testing.T) {
+	bin := make([]byte, 2048)
+	for i := range bin {
+		bin[i] = byte(i*7 + 3)
+	}
+	r := NewReader(strings.NewReader(string(bin)))
+	if err := r.Check(); !errors.Is(err, ErrBinary) {
+		t.Fatalf("binary not detected: %v", err)
+	}
+	r = NewReader(strings.NewReader("21/11/2026 11:13:20 Got connection from client 127.0.0.1\n"))
+	if err := r.Check(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,389 @@
+package signature
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Set is a validated, compiled collection of signatures.
+type Set struct {
+	Signatures []*Signature
+	// Version identifies the set: a content hash of every file loaded.
+	Version string
+	byID    map[string]*Signature
+}
+
+// Get returns a signature by id.
+func (s *Set) Get(id string) *Signature { return s.byID[id] }
+
+// Options tune loading.
+type Options struct {
+	// ParserExists, when set, rejects log entries naming an unknown parser.
+	ParserExists func(name string) bool
+}
+
+// Error is one validation problem located at file:line.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Errors collects every problem found, so an author sees them all at once.
+type Errors []Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// LoadFS loads every *.yaml / *.yml file at the top of fsys. name labels the
+// files in errors (e.g. "signatures" or a directory path).
+func LoadFS(fsys fs.FS, label string, opt Options) (*Set, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	var files []namedFile
+	for _, e := range entries {
+		if e.IsDir() || !isYAML(e.Name()) {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(label, e.Name()), err)
+		}
+		files = append(files, namedFile{filepath.Join(label, e.Name()), b})
+	}
+	return load(files, opt)
+}
+
+// LoadPaths loads signature files or directories of them from disk.
+func LoadPaths(paths []string, opt Options) (*Set, error) {
+	var files []namedFile
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, namedFile{p, b})
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.IsDir() || !isYAML(e.Name()) {
+				continue
+			}
+			fp := filepath.Join(p, e.Name())
+			b, err := os.ReadFile(fp)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, namedFile{fp, b})
+		}
+	}
+	return load(files, opt)
+}
+
+// Merge returns a set with the signatures of both; a duplicate id is an error.
+func Merge(a, b *Set) (*Set, error) {
+	var errs Errors
+	out := &Set{byID: map[string]*Signature{}}
+	for _, s := range append(slices.Clone(a.Signatures), b.Signatures...) {
+		if prev, dup := out.byID[s.ID]; dup {
+			errs = append(errs, Error{s.File, s.Line, fmt.Sprintf("duplicate id %q (first defined at %s:%d)", s.ID, prev.File, prev.Line)})
+			continue
+		}
+		out.byID[s.ID] = s
+		out.Signatures = append(out.Signatures, s)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	out.Version = a.Version + "+" + b.Version
+	return out, nil
+}
+
+type namedFile struct {
+	name string
+	data []byte
+}
+
+func isYAML(n string) bool { return strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") }
+
+var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+func load(files []namedFile, opt Options) (*Set, error) {
+	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+	set := &Set{byID: map[string]*Signature{}}
+	var errs Errors
+	h := sha256.New()
+	for _, f := range files {
+		h.Write([]byte(filepath.Base(f.name)))
+		h.Write(f.data)
+		s, ferrs := parseFile(f.name, f.data, opt)
+		errs = append(errs, ferrs...)
+		if s == nil || len(ferrs) > 0 {
+			continue
+		}
+		if prev, dup := set.byID[s.ID]; dup {
+			errs = append(errs, Error{f.name, s.Line, fmt.Sprintf("duplicate id %q (first defined at %s:%d)", s.ID, prev.File, prev.Line)})
+			continue
+		}
+		set.byID[s.ID] = s
+		set.Signatures = append(set.Signatures, s)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if len(set.Signatures) == 0 {
+		return nil, errors.New("no signature files found")
+	}
+	set.Version = fmt.Sprintf("%d-%s", len(set.Signatures), hex.EncodeToString(h.Sum(nil))[:12])
+	return set, nil
+}
+
+// parseFile decodes one file strictly and validates it.
+func parseFile(name string, data []byte, opt Options) (*Signature, Errors) {
+	var s Signature
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, yamlErrors(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, Errors{{name, extra.Line, "more than one YAML document; one signature per file"}}
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root) // already decoded once; cannot fail here
+	s.File = name
+	s.Line = lineOf(&root, "id")
+	if s.Line == 0 {
+		s.Line = 1
+	}
+	errs := validate(&s, &root, opt)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	s.compile()
+	errs = append(errs, checkExamples(&s, &root)...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &s, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// yamlErrors turns yaml's messages into file:line errors.
+func yamlErrors(name string, err error) Errors {
+	var out Errors
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "yaml: unmarshal errors:"))
+		if l == "" {
+			continue
+		}
+		if m := yamlLineRE.FindStringSubmatch(l); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			out = append(out, Error{name, n, m[2]})
+			continue
+		}
+		out = append(out, Error{name, 0, strings.TrimPrefix(l, "yaml: ")})
+	}
+	return out
+}
+
+// lineOf finds the line of the value at a dotted path ("process.cmdline.2").
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, part := range strings.Split(path, ".") {
+		found := false
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == part {
+					line = n.Content[i].Line
+					n = n.Content[i+1]
+					found = true
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if idx, err := strconv.Atoi(part); err == nil && idx < len(n.Content) {
+				n = n.Content[idx]
+				line = n.Line
+				found = true
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	if n.Line > 0 {
+		return n.Line
+	}
+	return line
+}
+
+func validate(s *Signature, root *yaml.Node, opt Options) Errors {
+	var errs Errors
+	add := func(path, format string, a ...any) {
+		errs = append(errs, Error{s.File, lineOf(root, path), fmt.Sprintf(format, a...)})
+	}
+	for field, v := range map[string]string{"id": s.ID, "name": s.Name, "vendor": s.Vendor, "category": s.Category} {
+		if strings.TrimSpace(v) == "" {
+			add(field, "missing required field %q", field)
+		}
+	}
+	if s.ID != "" && !idRE.MatchString(s.ID) {
+		add("id", "id %q must be lower-case letters, digits and '-'", s.ID)
+	}
+	if s.Category != "" && !slices.Contains(Categories, s.Category) {
+		add("category", "unknown category %q (one of %s)", s.Category, strings.Join(Categories, ", "))
+	}
+	for i, e := range s.Process.Cmdline {
+		if _, err := regexp.Compile(e); err != nil {
+			add(fmt.Sprintf("process.cmdline.%d", i), "bad regex %q: %v", e, err)
+		}
+	}
+	for i, e := range s.Process.SessionCmdline {
+		if _, err := regexp.Compile(e); err != nil {
+			add(fmt.Sprintf("process.session_cmdline.%d", i), "bad regex %q: %v", e, err)
+		}
+	}
+	for i, p := range s.Network.Ports {
+		path := fmt.Sprintf("network.ports.%d", i)
+		if p.Port < 1 || p.Port > 65535 || (p.To != 0 && (p.To < p.Port || p.To > 65535)) {
+			add(path, "port %d-%d out of range", p.Port, p.To)
+		}
+		if p.Proto != "tcp" && p.Proto != "udp" {
+			add(path, "proto must be tcp or udp, not %q", p.Proto)
+		}
+		if p.Role != RoleRelay && p.Role != RoleDirect && p.Role != RoleListen {
+			add(path, "role must be relay, direct or listen, not %q", p.Role)
+		}
+	}
+	for i, d := range s.Network.Domains {
+		if d != strings.ToLower(d) || strings.ContainsAny(d, " /:") || d == "" {
+			add(fmt.Sprintf("network.domains.%d", i), "domain %q must be a lower-case host name (wildcards allowed)", d)
+		}
+	}
+	for i, l := range s.Logs {
+		path := fmt.Sprintf("logs.%d", i)
+		if l.Parser == "" {
+			add(path, "log entry needs a parser")
+		} else if opt.ParserExists != nil && !opt.ParserExists(l.Parser) {
+			add(path+".parser", "unknown parser %q", l.Parser)
+		}
+	}
+	if len(s.Examples.TruePositives) == 0 {
+		add("examples", "at least one true_positives example is required")
+	}
+	if len(s.Examples.FalsePositives) == 0 {
+		add("examples", "at least one false_positives example is required")
+	}
+	return errs
+}
+
+// checkExamples runs every example through the compiled signature.
+func checkExamples(s *Signature, root *yaml.Node) Errors {
+	var errs Errors
+	run := func(list []Example, kind string, want bool) {
+		for i, ex := range list {
+			path := fmt.Sprintf("examples.%s.%d", kind, i)
+			hits, err := s.MatchExample(ex)
+			if err != nil {
+				errs = append(errs, Error{s.File, lineOf(root, path), err.Error()})
+				continue
+			}
+			if got := len(hits) > 0; got != want {
+				verb := "does not match"
+				if got {
+					verb = fmt.Sprintf("matches (%s %q)", hits[0].Rule, hits[0].Pattern)
+				}
+				errs = append(errs, Error{s.File, lineOf(root, path), fmt.Sprintf("%s example %s", kind, verb)})
+			}
+		}
+	}
+	run(s.Examples.TruePositives, "true_positives", true)
+	run(s.Examples.FalsePositives, "false_positives", false)
+	return errs
+}
+
+// MatchExample matches one example observation.
+func (s *Signature) MatchExample(ex Example) ([]Hit, error) {
+	set := 0
+	var hits []Hit
+	if p := ex.Process; p != nil {
+		set++
+		if !slices.Contains(OSes, p.OS) {
+			return nil, fmt.Errorf("process example needs os (one of %s)", strings.Join(OSes, ", "))
+		}
+		hits = s.MatchProcess(p.OS, p.Name, p.Exe, p.Cmdline).Hits
+	}
+	if p := ex.Software; p != nil {
+		set++
+		switch p.Manager {
+		case "dpkg", "rpm", "windows-uninstall", "msix", "macos-bundle":
+		default:
+			return nil, fmt.Errorf("software example manager %q unknown", p.Manager)
+		}
+		hits = s.MatchSoftware(p.Manager, p.Name, p.BundleID)
+	}
+	if p := ex.Service; p != nil {
+		set++
+		hits = s.MatchService(p.OS, p.Name)
+	}
+	if ex.Domain != "" {
+		set++
+		hits = s.MatchDomain(ex.Domain)
+	}
+	if p := ex.PE; p != nil {
+		set++
+		hits = s.MatchPE(p.OriginalFilename, p.CompanyName, p.ProductName)
+	}
+	if ex.Signer != "" {
+		set++
+		hits = s.MatchSigner(ex.Signer)
+	}
+	if set != 1 {
+		return nil, fmt.Errorf("an example must set exactly one of process, software, service, domain, pe, signer (has %d)", set)
+	}
+	return hits, nil
+}
