@@ -1,0 +1,509 @@
+package session
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// JoinTolerance is how far apart two artifacts' times for the same session may
+// be and still be joined.
+//
+// Why two minutes:
+//   - AnyDesk connection_trace.txt has minute resolution ("2024-02-16, 20:29"
+//     for a trace line at 20:29:04.298), so its start may lie up to 59 s
+//     before the trace's;
+//   - the TeamViewer log is local time converted to UTC with the offset of its
+//     `Start:` header, Connections_incoming.txt is UTC with whole seconds: after
+//     conversion the real pair differs by < 1 s (14:16:32.444 vs 14:16:32);
+//   - the AnyDesk service trace (Accept request) and the user trace (Incoming
+//     session request) of one session are < 1 s apart.
+//
+// A wrong time-zone conversion is off by whole hours, far beyond this.
+const JoinTolerance = 2 * time.Minute
+
+// joinIdentity groups records that may describe the same session.
+type joinIdentity struct {
+	tool string
+	dir  Direction
+}
+
+type span struct {
+	s, e       time.Time
+	hasS, hasE bool
+}
+
+func spanOf(r *Record) span {
+	var sp span
+	if r.Start != nil {
+		sp.s, sp.hasS = *r.Start, true
+	}
+	if r.End != nil {
+		sp.e, sp.hasE = *r.End, true
+	}
+	return sp
+}
+
+// source names the artifact a record came from: a record never joins another
+// from the same artifact (two sessions of one log are two sessions).
+func source(r *Record) string {
+	p := ""
+	if len(r.Evidence) > 0 {
+		p = r.Evidence[0].Path
+	}
+	return r.Parser + "\x00" + p
+}
+
+func normID(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), " ", "") }
+
+// peerMatch: same remote ID when both have one, else same remote IP.
+func peerMatch(a, b *Record) bool {
+	ia, ib := normID(a.RemoteID), normID(b.RemoteID)
+	if ia != "" && ib != "" {
+		return ia == ib
+	}
+	if a.RemoteIP != "" && b.RemoteIP != "" {
+		return a.RemoteIP == b.RemoteIP
+	}
+	return false
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// timeScore tells whether two records' times are compatible and how close they
+// are (smaller is closer).
+func timeScore(a, b *Record) (time.Duration, bool) {
+	sa, sb := spanOf(a), spanOf(b)
+	tol := JoinTolerance
+	switch {
+	case sa.hasS && sb.hasS:
+		// Interval overlap with tolerance; an end-less record is an open
+		// interval when it is open, a point otherwise (minute-resolution rows).
+		ea, eb := sa.e, sb.e
+		if !sa.hasE {
+			if a.Open {
+				ea = maxTime
+			} else {
+				ea = sa.s
+			}
+		}
+		if !sb.hasE {
+			if b.Open {
+				eb = maxTime
+			} else {
+				eb = sb.s
+			}
+		}
+		if sa.s.After(eb.Add(tol)) || sb.s.After(ea.Add(tol)) {
+			return 0, false
+		}
+		return absDur(sa.s.Sub(sb.s)), true
+	case !sa.hasS && !sb.hasS:
+		if sa.hasE && sb.hasE && absDur(sa.e.Sub(sb.e)) <= tol {
+			return absDur(sa.e.Sub(sb.e)), true
+		}
+		return 0, false
+	default:
+		// One side lost its start (log rotated, or the start is in another
+		// artifact): it continues an open record, or ends where the other ends.
+		full, frag := a, b
+		sf, sg := sa, sb
+		if !sa.hasS {
+			full, frag, sf, sg = b, a, sb, sa
+		}
+		_ = frag
+		if !sg.hasE {
+			return 0, false
+		}
+		if !sf.hasE {
+			if full.Open && !sf.s.After(sg.e.Add(tol)) {
+				return sg.e.Sub(sf.s), true
+			}
+			return 0, false
+		}
+		if d := absDur(sf.e.Sub(sg.e)); d <= tol {
+			return d, true
+		}
+		return 0, false
+	}
+}
+
+var maxTime = time.Unix(1<<62, 0)
+
+func outcomeConflict(a, b Outcome) bool {
+	return (a == Established && b == Rejected) || (a == Rejected && b == Established)
+}
+
+// Join merges records of the same session found in several artifacts (AnyDesk
+// trace + connection_trace.txt, TeamViewer log + Connections_incoming.txt, a
+// log and its rotated _OLD part). Two records join when they have the same
+// tool and direction, the same remote ID (or, when either lacks an ID, the
+// same remote IP), compatible outcomes (never established with rejected), and
+// times that overlap within JoinTolerance. A record never joins another from
+// the same artifact, and each record ends up in exactly one output record, so
+// nothing is counted twice. Candidate pairs are joined closest-first.
+//
+// The merged record keeps every evidence item; its start is the most precise
+// of the parts' starts (millisecond beats second beats minute; on a tie the
+// earliest), its end the most precise end (on a tie the latest), and Notes say
+// which artifact each came from. Transfers and clipboard events are the union
+// of the parts' without duplicates. Records that match nothing are returned
+// unchanged. Output keeps the order of each group's first record in recs.
+func Join(recs []Record) []Record {
+	n := len(recs)
+	if n < 2 {
+		return recs
+	}
+	byID := map[joinIdentity][]int{}
+	for i := range recs {
+		k := joinIdentity{recs[i].Tool, recs[i].Direction}
+		byID[k] = append(byID[k], i)
+	}
+	type pair struct {
+		i, j  int
+		score time.Duration
+	}
+	var pairs []pair
+	for _, idx := range byID {
+		for x := 0; x < len(idx); x++ {
+			for y := x + 1; y < len(idx); y++ {
+				a, b := &recs[idx[x]], &recs[idx[y]]
+				if source(a) == source(b) || !peerMatch(a, b) || outcomeConflict(a.Outcome, b.Outcome) {
+					continue
+				}
+				d, ok := timeScore(a, b)
+				if !ok {
+					continue
+				}
+				if a.Outcome != b.Outcome {
+					d += JoinTolerance // prefer partners that agree on the outcome
+				}
+				pairs = append(pairs, pair{idx[x], idx[y], d})
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return recs
+	}
+	sort.SliceStable(pairs, func(x, y int) bool {
+		if pairs[x].score != pairs[y].score {
+			return pairs[x].score < pairs[y].score
+		}
+		if pairs[x].i != pairs[y].i {
+			return pairs[x].i < pairs[y].i
+		}
+		return pairs[x].j < pairs[y].j
+	})
+
+	parent := make([]int, n)
+	srcs := make([]map[string]bool, n)
+	for i := range parent {
+		parent[i] = i
+		srcs[i] = map[string]bool{source(&recs[i]): true}
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, p := range pairs {
+		ri, rj := find(p.i), find(p.j)
+		if ri == rj {
+			continue
+		}
+		clash := false
+		for s := range srcs[rj] {
+			if srcs[ri][s] {
+				clash = true
+				break
+			}
+		}
+		if clash {
+			continue
+		}
+		// Every member must stay time-compatible with the newcomer's group.
+		if !groupCompatible(recs, parent, find, ri, rj) {
+			continue
+		}
+		if ri > rj {
+			ri, rj = rj, ri
+		}
+		parent[rj] = ri
+		for s := range srcs[rj] {
+			srcs[ri][s] = true
+		}
+	}
+
+	groups := map[int][]int{}
+	var order []int
+	for i := 0; i < n; i++ {
+		r := find(i)
+		if _, ok := groups[r]; !ok {
+			order = append(order, r)
+		}
+		groups[r] = append(groups[r], i)
+	}
+	out := make([]Record, 0, len(order))
+	for _, r := range order {
+		g := groups[r]
+		if len(g) == 1 {
+			out = append(out, recs[g[0]])
+			continue
+		}
+		parts := make([]*Record, len(g))
+		for k, i := range g {
+			parts[k] = &recs[i]
+		}
+		out = append(out, merge(parts))
+	}
+	return out
+}
+
+func groupCompatible(recs []Record, parent []int, find func(int) int, ri, rj int) bool {
+	var gi, gj []int
+	for k := range recs {
+		switch find(k) {
+		case ri:
+			gi = append(gi, k)
+		case rj:
+			gj = append(gj, k)
+		}
+	}
+	for _, a := range gi {
+		for _, b := range gj {
+			if outcomeConflict(recs[a].Outcome, recs[b].Outcome) {
+				return false
+			}
+			if _, ok := timeScore(&recs[a], &recs[b]); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// precision infers a timestamp's resolution from its value: sub-second digits
+// mean millisecond logs, seconds mean second resolution, else minute (AnyDesk
+// connection_trace.txt, file_transfer_trace.txt). Smaller is finer.
+func precision(t time.Time) int {
+	switch {
+	case t.Nanosecond() != 0:
+		return 0
+	case t.Second() != 0:
+		return 1
+	default:
+		return 2
+	}
+}
+
+func describe(r *Record) string {
+	p := ""
+	if len(r.Evidence) > 0 {
+		p = r.Evidence[0].Path
+	}
+	if p == "" {
+		return r.Parser
+	}
+	return r.Parser + " (" + p + ")"
+}
+
+func outcomeRank(o Outcome) int {
+	switch o {
+	case Established:
+		return 3
+	case FailedAuth:
+		return 2
+	case Rejected:
+		return 1
+	}
+	return 0
+}
+
+func merge(parts []*Record) Record {
+	m := Record{Tool: parts[0].Tool, Direction: parts[0].Direction, Outcome: AttemptOnly}
+	var parsers []string
+	seenParser := map[string]bool{}
+	var startFrom, endFrom *Record
+	open := false
+	var notes []string
+	seenNote := map[string]bool{}
+	addNote := func(s string) {
+		if !seenNote[s] {
+			seenNote[s] = true
+			notes = append(notes, s)
+		}
+	}
+	var rules []string
+	seenRule := map[string]bool{}
+	var descs []string
+	for _, p := range parts {
+		descs = append(descs, describe(p))
+		if !seenParser[p.Parser] {
+			seenParser[p.Parser] = true
+			parsers = append(parsers, p.Parser)
+		}
+		if outcomeRank(p.Outcome) > outcomeRank(m.Outcome) || (m.Outcome == "" && p.Outcome != "") {
+			m.Outcome = p.Outcome
+		}
+		if p.Start != nil {
+			if startFrom == nil || precision(*p.Start) < precision(*startFrom.Start) ||
+				(precision(*p.Start) == precision(*startFrom.Start) && p.Start.Before(*startFrom.Start)) {
+				startFrom = p
+			}
+		}
+		if p.End != nil {
+			if endFrom == nil || precision(*p.End) < precision(*endFrom.End) ||
+				(precision(*p.End) == precision(*endFrom.End) && p.End.After(*endFrom.End)) {
+				endFrom = p
+			}
+		}
+		if p.Open {
+			open = true
+		}
+		if p.TimeRule != "" && !seenRule[p.TimeRule] {
+			seenRule[p.TimeRule] = true
+			rules = append(rules, p.TimeRule)
+		}
+		pickStr(&m.RemoteID, p.RemoteID, "remote_id", p, addNote)
+		pickStr(&m.RemoteIP, p.RemoteIP, "remote_ip", p, addNote)
+		pickStr(&m.RemoteName, p.RemoteName, "remote_name", p, addNote)
+		pickStr(&m.LocalUser, p.LocalUser, "local_user", p, addNote)
+		pickStr(&m.AuthMethod, p.AuthMethod, "auth_method", p, addNote)
+		pickStr(&m.Display, p.Display, "display", p, addNote)
+		if m.RemotePort == 0 {
+			m.RemotePort = p.RemotePort
+		}
+		if m.LocalPort == 0 {
+			m.LocalPort = p.LocalPort
+		}
+		if m.Key == "" {
+			m.Key = p.Key
+		}
+		for k, v := range p.Input {
+			if m.Input == nil {
+				m.Input = map[string]int{}
+			}
+			if v > m.Input[k] { // the same events counted by two artifacts: max, not sum
+				m.Input[k] = v
+			}
+		}
+		m.Evidence = append(m.Evidence, p.Evidence...)
+		for _, nt := range p.Notes {
+			addNote(nt)
+		}
+	}
+	m.Parser = strings.Join(parsers, "+")
+	m.TimeRule = strings.Join(rules, "; ")
+	if startFrom != nil {
+		m.Start = T(*startFrom.Start)
+	}
+	if endFrom != nil {
+		m.End = T(*endFrom.End)
+	}
+	m.Transfers = mergeTransfers(parts)
+	m.Clipboard = mergeEvents(parts)
+	m.Finish()
+	m.Open = m.End == nil && open
+	j := fmt.Sprintf("joined %d records: %s", len(parts), strings.Join(descs, ", "))
+	if startFrom != nil {
+		j += "; start from " + describe(startFrom) + " (most precise, earliest)"
+	}
+	if endFrom != nil {
+		j += "; end from " + describe(endFrom) + " (most precise, latest)"
+	}
+	m.Notes = append([]string{j}, notes...)
+	return m
+}
+
+func pickStr(dst *string, v, field string, p *Record, note func(string)) {
+	if v == "" {
+		return
+	}
+	if *dst == "" {
+		*dst = v
+		return
+	}
+	if normID(*dst) != normID(v) {
+		note(fmt.Sprintf("%s also %q in %s", field, v, describe(p)))
+	}
+}
+
+func near(a, b *time.Time, tol time.Duration) bool {
+	if a == nil || b == nil {
+		return true
+	}
+	return absDur(a.Sub(*b)) <= tol
+}
+
+// mergeTransfers unions the parts' transfers: the same direction and name
+// within JoinTolerance is one transfer; unnamed placeholders ("a file-transfer
+// stream was opened") are dropped when a named transfer exists.
+func mergeTransfers(parts []*Record) []Transfer {
+	named := false
+	for _, p := range parts {
+		for _, t := range p.Transfers {
+			if t.Name != "" {
+				named = true
+			}
+		}
+	}
+	var out []Transfer
+	for _, p := range parts {
+		prev := len(out) // only other artifacts' transfers can be duplicates
+		for _, t := range p.Transfers {
+			if named && t.Name == "" {
+				continue
+			}
+			if !dupTransfer(out[:prev], t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func dupTransfer(out []Transfer, t Transfer) bool {
+	for k := range out {
+		o := &out[k]
+		if o.Name == t.Name && (o.Direction == t.Direction || o.Direction == "unknown" || t.Direction == "unknown") &&
+			(o.Size == t.Size || o.Size == 0 || t.Size == 0) && near(o.Time, t.Time, JoinTolerance) {
+			if o.Direction == "unknown" {
+				o.Direction = t.Direction
+			}
+			if o.Size == 0 {
+				o.Size = t.Size
+			}
+			if o.Time == nil {
+				o.Time = t.Time
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func mergeEvents(parts []*Record) []Event {
+	var out []Event
+	for _, p := range parts {
+		prev := len(out)
+	next:
+		for _, e := range p.Clipboard {
+			for _, o := range out[:prev] {
+				if o.What == e.What && near(o.Time, e.Time, time.Second) {
+					continue next
+				}
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
