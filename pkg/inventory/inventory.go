@@ -65,6 +65,10 @@ type File struct {
 	// BundleID for macOS app bundles.
 	BundleID string `json:"bundle_id,omitempty"`
 	Reason   string `json:"reason,omitempty"` // why it was looked at (glob, running image…)
+	// Tool and Rule are set when the file was found through a signature's
+	// own path list (signature id, e.g. "paths.install.linux").
+	Tool string `json:"tool,omitempty"`
+	Rule string `json:"rule,omitempty"`
 }
 
 // Service is an OS service / daemon definition.

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ratwatch/ratwatch/pkg/engine"
+	"github.com/ratwatch/ratwatch/pkg/scanners"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/parsers"
+	"github.com/ratwatch/ratwatch/pkg/signature"
+	"github.com/ratwatch/ratwatch/pkg/source"
+)
+
+// scanFlags are the flags shared by scan-like commands.
+type scanFlags struct {
+	out        outputFlags
+	signatures []string
+	tz         string
+	only, skip []string
+}
+
+func (s *scanFlags) add(cmd *cobra.Command) {
+	s.out.add(cmd)
+	cmd.Flags().StringSliceVar(&s.signatures, "signatures", nil, "extra signature files or folders to use with the built-in set")
+	cmd.Flags().StringVar(&s.tz, "tz", "", "time zone of logs that write local time without an offset (default: this host's; e.g. Asia/Tokyo)")
+}
+
+func (s *scanFlags) load() (*signature.Set, *time.Location, error) {
+	if err := s.out.validate(); err != nil {
+		return nil, nil, err
+	}
+	opt := signature.Options{ParserExists: parsers.Exists}
+	set, err := signature.Builtin(opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("built-in signatures: %w", err)
+	}
+	if len(s.signatures) > 0 {
+		extra, err := signature.LoadPaths(s.signatures, opt)
+		if err != nil {
+			return nil, nil, err
+		}
+		if set, err = signature.Merge(set, extra); err != nil {
+			return nil, nil, err
+		}
+	}
+	loc := time.Local
+	if s.tz != "" {
+		if loc, err = time.LoadLocation(s.tz); err != nil {
+			return nil, nil, fmt.Errorf("--tz: %w", err)
+		}
+	}
+	return set, loc, nil
+}
+
+func newScanCmd() *cobra.Command {
+	var f scanFlags
+	var root, osName string
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Scan this host (or a mounted image with --root) and decide whether it was remote-controlled",
+		Long: `Scan this host: running processes, sockets, installed software, services, the
+tools' files and their session logs and event logs, for every user profile.
+Run it as root / administrator: without privileges other users' processes,
+sockets and logs cannot be read, and the report says so.
+
+With --root DIR it scans an offline system (a mounted image or a triage copy)
+instead: files, installed software and logs only.`,
+		Example: `  ratwatch scan                      # table on a terminal
+  ratwatch scan -o json --file ev.json
+  ratwatch scan --root /mnt/image --os windows --tz Asia/Tokyo`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			set, loc, err := f.load()
+			if err != nil {
+				return err
+			}
+			src := source.Live()
+			if root != "" {
+				src = source.Dir(root, osName)
+			}
+			r, err := engine.Run(cmd.Context(), engine.Options{Command: "scan", Source: src, Signatures: set,
+				Location: loc, FailOn: f.out.failOn, Only: f.only, Skip: f.skip})
+			if err != nil {
+				return err
+			}
+			return f.out.write(cmd, r)
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&root, "root", "", "scan an offline system mounted or copied under this folder")
+	cmd.Flags().StringVar(&osName, "os", "", "operating system of --root (linux, windows, darwin; default: guessed)")
+	cmd.Flags().StringSliceVar(&f.only, "only", nil, "run only these scanners: "+fmt.Sprint(scanners.Names()))
+	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "skip these scanners")
+	return cmd
+}
+
+func newLogsCmd() *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "logs PATH...",
+		Short: "Parse remote-access tools' logs and event logs handed over by hand",
+		Long: `Parse files or folders of remote-access tool logs (a responder's copy): AnyDesk
+traces and connection_trace.txt, TeamViewer logs and Connections_incoming.txt,
+Windows event logs (.evtx / exported XML), VNC and xrdp logs, and more. The
+parser is chosen by file name, then by content. Reports every session with
+start, end, peer, authentication, transfers and the line it came from.`,
+		Example: `  ratwatch logs ./collected/ProgramData/AnyDesk ./TeamViewer15_Logfile.log
+  ratwatch logs --tz Asia/Tokyo -o json ./case42/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, loc, err := f.load()
+			if err != nil {
+				return err
+			}
+			r, err := engine.Run(cmd.Context(), engine.Options{Command: "logs", Source: source.Live(), Signatures: set,
+				Location: loc, FailOn: f.out.failOn, LogPaths: args, Only: []string{"tool-logs"}})
+			if err != nil {
+				return err
+			}
+			return f.out.write(cmd, r)
+		},
+	}
+	f.add(cmd)
+	return cmd
+}

@@ -1,0 +1,91 @@
+// Package encode writes a report in one of several formats behind one
+// interface: json (the evidence document), table (for people), ndjson (one
+// event per line, for log pipelines).
+package encode
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ratwatch/ratwatch/pkg/report"
+)
+
+// Encoder writes a report.
+type Encoder interface {
+	Name() string
+	Encode(w io.Writer, r *report.Report) error
+}
+
+var encoders = map[string]Encoder{}
+
+func register(e Encoder) { encoders[e.Name()] = e }
+
+func init() {
+	register(JSON{})
+	register(Table{})
+	register(NDJSON{})
+}
+
+// Get returns an encoder by name.
+func Get(name string) (Encoder, error) {
+	if e, ok := encoders[name]; ok {
+		return e, nil
+	}
+	return nil, fmt.Errorf("unknown output format %q (one of %s)", name, strings.Join(Names(), ", "))
+}
+
+// Register adds an encoder defined elsewhere (e.g. ECS for audits).
+func Register(e Encoder) { register(e) }
+
+// Names lists the formats.
+func Names() []string {
+	var out []string
+	for n := range encoders {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WriteFileAtomic writes the encoded report to path through a temporary file
+// in the same folder and a rename, so a reader never sees half a report.
+func WriteFileAtomic(path string, e Encoder, r *report.Report) error {
+	var buf bytes.Buffer
+	if err := e.Encode(&buf, r); err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Chmod(tmp, 0o640); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

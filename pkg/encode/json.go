@@ -1,0 +1,20 @@
+package encode
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/ratwatch/ratwatch/pkg/report"
+)
+
+// JSON writes the full evidence document (docs/schema/report.schema.json).
+type JSON struct{}
+
+func (JSON) Name() string { return "json" }
+
+func (JSON) Encode(w io.Writer, r *report.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}

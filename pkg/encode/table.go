@@ -1,0 +1,159 @@
+package encode
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
+)
+
+// Table writes a summary for people: the verdict in plain words, the tools
+// with their state and IPA conditions, the sessions, and what was incomplete.
+type Table struct{}
+
+func (Table) Name() string { return "table" }
+
+func (Table) Encode(w io.Writer, r *report.Report) error {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	who := r.Scan.Privileges.User
+	if !r.Scan.Privileges.Elevated {
+		who += " (not elevated)"
+	}
+	p("ratwatch %s · %s · %s %s · %s · as %s\n", r.Tool.Version, orDash(r.Host.Name), r.Scan.Source.Kind, r.Scan.Source.OS,
+		r.Scan.StartedAt.Format(time.RFC3339), who)
+	p("\nVERDICT: remote control %s — leak %s\n", strings.ToUpper(strings.ReplaceAll(r.Verdict.RemoteControl, "_", " ")), r.Verdict.Leak)
+	p("%s\n", wrap(r.Verdict.Summary, 100))
+
+	if len(r.Findings) > 0 {
+		p("\nTOOLS\n")
+		t := newTable(w, "Tool", "State", "Running", "Online", "Session", "Verdict", "Why")
+		for _, f := range r.Findings {
+			_ = t.Append(f.Tool.Name, f.State, f.Conditions.Running.Status, f.Conditions.Online.Status,
+				f.Conditions.Session.Status, f.Verdict, wrap(f.VerdictReason, 60))
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	var rows [][]string
+	for _, f := range r.Findings {
+		add := func(rs []session.Record) {
+			for _, s := range rs {
+				rows = append(rows, []string{f.Tool.Name, string(s.Direction), string(s.Outcome), ts(s.Start), endOf(s),
+					strings.TrimSpace(s.RemoteID + " " + hostPort(s)), strings.Trim(s.LocalUser+" / "+s.AuthMethod, " /"),
+					fmt.Sprint(len(s.Transfers)), sourceOf(s)})
+			}
+		}
+		add(f.Incoming)
+		add(f.Attempts)
+		add(f.Outgoing)
+	}
+	if len(rows) > 0 {
+		p("\nSESSIONS AND ATTEMPTS (UTC)\n")
+		t := newTable(w, "Tool", "Direction", "Outcome", "Start", "End", "Remote", "User / auth", "Files", "Source")
+		for _, row := range rows {
+			_ = t.Append(row)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if len(r.Verdict.Incomplete) > 0 {
+		p("\nINCOMPLETE\n")
+		for _, s := range r.Verdict.Incomplete {
+			p("  - %s\n", wrap(s, 96))
+		}
+	}
+	p("\n%d processes, %d sockets, %d packages, %d services, %d files, %d logs read · exit code %d\n",
+		r.Counts.Processes, r.Counts.Sockets, r.Counts.Packages, r.Counts.Services, r.Counts.Files, r.Counts.Logs, r.ExitCode)
+	return nil
+}
+
+func newTable(w io.Writer, headers ...string) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithTrimSpace(tw.On),
+	)
+	t.Header(headers)
+	return t
+}
+
+func ts(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+func endOf(s session.Record) string {
+	if s.End != nil {
+		return ts(s.End)
+	}
+	if s.Open {
+		for _, n := range s.Notes {
+			if strings.HasPrefix(n, "active:") {
+				return "ACTIVE NOW"
+			}
+		}
+		return "no end logged"
+	}
+	return "-"
+}
+
+func hostPort(s session.Record) string {
+	if s.RemoteIP == "" {
+		return ""
+	}
+	if s.RemotePort != 0 {
+		return fmt.Sprintf("%s:%d", s.RemoteIP, s.RemotePort)
+	}
+	return s.RemoteIP
+}
+
+func sourceOf(s session.Record) string {
+	if len(s.Evidence) == 0 {
+		return ""
+	}
+	e := s.Evidence[0]
+	switch {
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d", e.Path, e.Line)
+	case e.RecordID > 0:
+		return fmt.Sprintf("%s#%d", e.Path, e.RecordID)
+	}
+	return e.Path
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// wrap breaks long text at spaces.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(s) {
+		if i > 0 {
+			if n+1+len(word) > width {
+				b.WriteString("\n")
+				n = 0
+			} else {
+				b.WriteString(" ")
+				n++
+			}
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
+}

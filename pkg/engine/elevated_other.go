@@ -1,0 +1,5 @@
+//go:build !windows
+
+package engine
+
+func isElevated() bool { return false }

@@ -1,0 +1,125 @@
+// Package engine runs a scan end to end: scanners over a source → signature
+// matching → verdict → report. The CLI commands (scan, logs, audit) are thin
+// wrappers around Run.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"os/user"
+	"runtime"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/host"
+
+	"github.com/ratwatch/ratwatch/pkg/exitcode"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/match"
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/scanner"
+	"github.com/ratwatch/ratwatch/pkg/scanners"
+	"github.com/ratwatch/ratwatch/pkg/signature"
+	"github.com/ratwatch/ratwatch/pkg/source"
+	"github.com/ratwatch/ratwatch/pkg/verdict"
+	"github.com/ratwatch/ratwatch/pkg/version"
+)
+
+// Options configure one run.
+type Options struct {
+	Command    string
+	Source     *source.Source
+	Signatures *signature.Set
+	// LogPaths: parse only these files/folders as tool logs (ratwatch logs).
+	LogPaths []string
+	// Only/Skip select scanners by name.
+	Only, Skip []string
+	Location   *time.Location
+	FailOn     string
+	// Extra inventory merged before matching (e.g. wire sessions of a capture).
+	Extra *inventory.Inventory
+}
+
+// Run performs the scan and returns the report; the error is for failures
+// that prevent any result.
+func Run(ctx context.Context, o Options) (*report.Report, error) {
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	r := &report.Report{SchemaVersion: report.SchemaVersion}
+	r.Tool = report.ToolInfo{Name: "ratwatch", Version: version.Version, Commit: version.Commit, SignaturesVersion: o.Signatures.Version}
+	r.Scan = report.ScanInfo{ID: newID(), Command: o.Command, StartedAt: time.Now().UTC(),
+		Source:     report.SourceInfo{Kind: o.Source.Kind(), Root: o.Source.Root(), OS: o.Source.OS()},
+		Privileges: privileges(), Timezone: o.Location.String(), Inputs: o.LogPaths}
+	if len(o.LogPaths) > 0 {
+		r.Scan.Source.Kind = "files"
+	}
+	r.Host = hostInfo(ctx, o.Source)
+
+	env := &scanner.Env{Source: o.Source, Signatures: o.Signatures, Location: o.Location, LogPaths: o.LogPaths}
+	list := scanner.Select(scanners.All(), o.Source, o.Only, o.Skip)
+	inv := scanner.Run(ctx, env, list)
+	if o.Extra != nil {
+		inv.Merge(*o.Extra)
+	}
+	tools := match.Match(&inv, o.Signatures, o.Source.OS())
+	findings, v := verdict.Decide(tools, verdict.Context{Live: o.Source.IsLive() && len(o.LogPaths) == 0, Statuses: inv.Statuses})
+	r.Scanners = inv.Statuses
+	r.Findings = findings
+	if r.Findings == nil {
+		r.Findings = []report.Finding{}
+	}
+	r.Verdict = v
+	r.Logs = inv.Logs
+	if r.Logs == nil {
+		r.Logs = []inventory.LogFile{}
+	}
+	r.Counts = report.Counts{Processes: len(inv.Processes), Sockets: len(inv.Sockets), Packages: len(inv.Packages),
+		Services: len(inv.Services), Files: len(inv.Files), Logs: len(inv.Logs), Sessions: len(inv.Sessions)}
+	r.Scan.FinishedAt = time.Now().UTC()
+	r.ExitCode = exitcode.For(r.Verdict, o.FailOn)
+	return r, nil
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func privileges() report.Privileges {
+	p := report.Privileges{}
+	if u, err := user.Current(); err == nil {
+		p.User, p.UID = u.Username, u.Uid
+	}
+	if runtime.GOOS == "windows" {
+		p.Elevated = isElevated()
+	} else {
+		p.Elevated = os.Geteuid() == 0
+	}
+	return p
+}
+
+func hostInfo(ctx context.Context, src *source.Source) report.HostInfo {
+	h := report.HostInfo{OS: src.OS()}
+	for _, u := range src.Users() {
+		h.Users = append(h.Users, u.Name)
+	}
+	if !src.IsLive() {
+		return h
+	}
+	h.Arch = runtime.GOARCH
+	if hi, err := host.InfoWithContext(ctx); err == nil {
+		h.Name, h.Platform, h.PlatformVersion, h.Kernel = hi.Hostname, hi.Platform, hi.PlatformVersion, hi.KernelVersion
+		if hi.BootTime > 0 {
+			bt := time.Unix(int64(hi.BootTime), 0).UTC()
+			h.BootTime = &bt
+		}
+	} else if n, err := os.Hostname(); err == nil {
+		h.Name = n
+	}
+	return h
+}

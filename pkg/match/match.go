@@ -1,0 +1,333 @@
+// Package match ties what the scanners saw to tools, using the signatures.
+// Every match carries its explanation: the rule, the pattern, the observed
+// value and the evidence (grype-style).
+package match
+
+import (
+	"fmt"
+	"net"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/signature"
+)
+
+// Process roles.
+const (
+	RoleServer  = "server"  // accepts control of this host
+	RoleClient  = "client"  // viewer / controller of another host
+	RoleSession = "session" // exists only while a session runs
+)
+
+// Socket classes.
+const (
+	SockListening = "listening"
+	SockInbound   = "inbound"
+	SockOutbound  = "outbound"
+)
+
+// Tool is one tool's matched observations, before the verdict.
+type Tool struct {
+	Sig       *signature.Signature
+	Matches   []report.Match
+	Processes []ProcMatch
+	Sockets   []SockMatch
+	Sessions  []session.Record
+	Logs      []inventory.LogFile
+	Packages  []inventory.Package
+	Services  []inventory.Service
+	Files     []inventory.File
+	Execs     []inventory.Execution
+}
+
+// ProcMatch is a matched process with its role.
+type ProcMatch struct {
+	P    inventory.Process
+	Role string
+}
+
+// SockMatch is a matched socket with its class and network role.
+type SockMatch struct {
+	S        inventory.Socket
+	Class    string // listening, inbound, outbound
+	NetRole  string // relay, direct, listen, unknown
+	Role     string // role of the owning process
+	PortOnly bool   // attributed by port, owner not readable
+}
+
+// Match ties inventory items to tools. os is the inspected system's GOOS.
+func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
+	tools := map[string]*Tool{}
+	get := func(s *signature.Signature) *Tool {
+		t := tools[s.ID]
+		if t == nil {
+			t = &Tool{Sig: s}
+			tools[s.ID] = t
+		}
+		return t
+	}
+	pidTool := map[int32][]*Tool{}
+	pidRole := map[string]string{} // tool\x00pid -> role
+
+	for _, p := range inv.Processes {
+		for _, s := range set.Signatures {
+			pm := s.MatchProcess(os, p.Name, p.Exe, p.Cmdline)
+			if len(pm.Hits) == 0 {
+				continue
+			}
+			role := RoleServer
+			switch {
+			case pm.SessionProcess:
+				role = RoleSession
+			case pm.Client && !hasRule(pm.Hits, "process.names."):
+				role = RoleClient
+			}
+			t := get(s)
+			t.Processes = append(t.Processes, ProcMatch{p, role})
+			pidTool[p.PID] = append(pidTool[p.PID], t)
+			pidRole[s.ID+"\x00"+fmt.Sprint(p.PID)] = role
+			t.Matches = append(t.Matches, report.Match{
+				Kind: "process", Hits: pm.Hits, Role: role,
+				Why:      fmt.Sprintf("process %s (pid %d) matches %s", p.Name, p.PID, describeHits(pm.Hits)),
+				Evidence: []evidence.Evidence{procEvidence(p)},
+			})
+		}
+	}
+	for _, p := range inv.Packages {
+		for _, s := range set.Signatures {
+			hits := s.MatchSoftware(p.Manager, p.Name, p.BundleID)
+			if len(hits) == 0 {
+				continue
+			}
+			t := get(s)
+			t.Packages = append(t.Packages, p)
+			ev := evidence.Evidence{Kind: evidence.KindPackage, Scanner: p.Manager, Path: p.Source, Line: p.Line,
+				Summary: strings.TrimSpace(fmt.Sprintf("%s package %s %s", p.Manager, p.Name, p.Version))}
+			if p.Manager == "windows-uninstall" || p.Manager == "msix" {
+				ev.Kind, ev.Key, ev.Path = evidence.KindRegistry, p.Source, ""
+			}
+			t.Matches = append(t.Matches, report.Match{Kind: "package", Hits: hits,
+				Why: fmt.Sprintf("installed package %q matches %s", p.Name, describeHits(hits)), Evidence: []evidence.Evidence{ev}})
+		}
+	}
+	for _, sv := range inv.Services {
+		for _, s := range set.Signatures {
+			hits := s.MatchService(serviceOS(sv.Manager, os), sv.Name)
+			if len(hits) == 0 {
+				continue
+			}
+			t := get(s)
+			t.Services = append(t.Services, sv)
+			t.Matches = append(t.Matches, report.Match{Kind: "service", Hits: hits,
+				Why: fmt.Sprintf("%s service %q matches %s", sv.Manager, sv.Name, describeHits(hits)),
+				Evidence: []evidence.Evidence{{Kind: evidence.KindService, Scanner: sv.Manager, Path: sv.Source,
+					Summary: strings.TrimSpace(fmt.Sprintf("%s %s %s %s", sv.Name, sv.ImagePath, sv.StartType, sv.State))}}})
+		}
+	}
+	for _, f := range inv.Files {
+		for _, s := range set.Signatures {
+			hits, why := matchFile(s, f, os)
+			if len(hits) == 0 {
+				continue
+			}
+			t := get(s)
+			t.Files = append(t.Files, f)
+			t.Matches = append(t.Matches, report.Match{Kind: "file", Hits: hits, Why: why,
+				Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: "files", Path: f.Path, SHA256: f.SHA256,
+					Summary: fileSummary(f), Time: f.Modified}}})
+		}
+	}
+	for _, e := range inv.Executions {
+		for _, s := range set.Signatures {
+			pm := s.MatchProcess(os, e.Name, e.Path, "")
+			if len(pm.Hits) == 0 {
+				continue
+			}
+			t := get(s)
+			t.Execs = append(t.Execs, e)
+			t.Matches = append(t.Matches, report.Match{Kind: "execution", Hits: pm.Hits,
+				Why:      fmt.Sprintf("%s records that %s ran (%d times)", e.Source, e.Name, e.RunCount),
+				Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: "execution", Path: e.Source, Summary: e.Name}}})
+		}
+	}
+	matchSockets(inv, set, tools, pidTool, pidRole)
+	for _, r := range inv.Sessions {
+		if s := set.Get(r.Tool); s != nil {
+			t := get(s)
+			t.Sessions = append(t.Sessions, r)
+		}
+	}
+	for _, l := range inv.Logs {
+		if s := set.Get(l.Tool); s != nil {
+			t := get(s)
+			t.Logs = append(t.Logs, l)
+			if l.Lines > 0 || l.Records > 0 {
+				t.Matches = append(t.Matches, report.Match{Kind: "log",
+					Why: fmt.Sprintf("%s log %s (%d lines, %d session records)", l.Parser, l.Path, l.Lines, l.Records),
+					Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: l.Parser, Path: l.Path, SHA256: l.SHA256,
+						Summary: "tool log", Time: l.Modified}}})
+			}
+		}
+	}
+	out := make([]*Tool, 0, len(tools))
+	for _, t := range tools {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Sig.ID < out[j].Sig.ID })
+	return out
+}
+
+// matchSockets attributes sockets to tools through their owning process, and
+// classifies them: listening, inbound (to a port the tool listens on) or
+// outbound (relay / direct by the signature's ports).
+func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string]*Tool, pidTool map[int32][]*Tool, pidRole map[string]string) {
+	listen := map[string]map[uint32]bool{} // tool -> listening ports
+	for _, s := range inv.Sockets {
+		if !isListen(s) {
+			continue
+		}
+		for _, t := range pidTool[s.PID] {
+			if listen[t.Sig.ID] == nil {
+				listen[t.Sig.ID] = map[uint32]bool{}
+			}
+			listen[t.Sig.ID][s.LocalPort] = true
+		}
+	}
+	for _, s := range inv.Sockets {
+		owners := pidTool[s.PID]
+		portOnly := false
+		if s.PID == 0 && s.PIDUnknown {
+			// Owner unreadable (not root): attribute to a running tool only
+			// when the local port is one the tool listens on by signature.
+			for _, t := range tools {
+				if len(t.Processes) == 0 {
+					continue
+				}
+				if p, ok := t.Sig.PortRole(s.LocalPort, s.Proto); ok && p.Role == signature.RoleListen {
+					owners = append(owners, t)
+					portOnly = true
+				}
+			}
+		}
+		for _, t := range owners {
+			sm := SockMatch{S: s, Role: pidRole[t.Sig.ID+"\x00"+fmt.Sprint(s.PID)], PortOnly: portOnly}
+			switch {
+			case isListen(s):
+				sm.Class, sm.NetRole = SockListening, signature.RoleListen
+			case s.State == "ESTABLISHED" || (s.Proto == "udp" && s.RemoteIP != ""):
+				if listen[t.Sig.ID][s.LocalPort] || (portOnly && s.RemoteIP != "") {
+					sm.Class, sm.NetRole = SockInbound, signature.RoleListen
+				} else {
+					sm.Class = SockOutbound
+					sm.NetRole = "unknown"
+					if p, ok := t.Sig.PortRole(s.RemotePort, s.Proto); ok && p.Role != signature.RoleListen {
+						sm.NetRole = p.Role
+					} else if ok && p.Role == signature.RoleListen {
+						sm.NetRole = signature.RoleDirect // connecting to a peer's listening port
+					}
+				}
+			default:
+				continue // TIME_WAIT, CLOSE_WAIT, SYN_SENT…: not a live connection
+			}
+			t.Sockets = append(t.Sockets, sm)
+			why := fmt.Sprintf("%s socket %s of pid %d (%s)", sm.Class, tuple(s.Socket), s.PID, t.Sig.Name)
+			if portOnly {
+				why = fmt.Sprintf("%s socket %s on %s's listening port; owner not readable", sm.Class, tuple(s.Socket), t.Sig.Name)
+			}
+			sk := s.Socket
+			t.Matches = append(t.Matches, report.Match{Kind: "socket", Role: sm.Class, NetRole: sm.NetRole, Why: why,
+				Evidence: []evidence.Evidence{{Kind: evidence.KindSocket, Scanner: "sockets", PID: s.PID, Socket: &sk, Summary: tuple(s.Socket)}}})
+		}
+	}
+}
+
+func isListen(s inventory.Socket) bool {
+	return s.State == "LISTEN" || (s.Proto == "udp" && s.RemoteIP == "" && s.State == "NONE")
+}
+
+func tuple(s evidence.Socket) string {
+	l := net.JoinHostPort(s.LocalIP, fmt.Sprint(s.LocalPort))
+	if s.RemoteIP == "" {
+		return fmt.Sprintf("%s %s %s", s.Proto, l, s.State)
+	}
+	return fmt.Sprintf("%s %s -> %s %s", s.Proto, l, net.JoinHostPort(s.RemoteIP, fmt.Sprint(s.RemotePort)), s.State)
+}
+
+// Tuple renders a socket for people.
+func Tuple(s evidence.Socket) string { return tuple(s) }
+
+func matchFile(s *signature.Signature, f inventory.File, os string) ([]signature.Hit, string) {
+	if f.Tool != "" {
+		if f.Tool != s.ID {
+			return nil, ""
+		}
+		h := signature.Hit{Signature: s.ID, Rule: f.Rule, Pattern: strings.TrimPrefix(f.Reason, "matches "), Value: f.Path}
+		return []signature.Hit{h}, fmt.Sprintf("file %s is at a path of %s (%s)", f.Path, s.Name, f.Rule)
+	}
+	var hits []signature.Hit
+	hits = append(hits, s.MatchPE(f.OriginalFilename, f.CompanyName, f.ProductName)...)
+	hits = append(hits, s.MatchSigner(f.Signer)...)
+	if len(hits) > 0 {
+		return hits, fmt.Sprintf("file %s: %s", f.Path, describeHits(hits))
+	}
+	if f.BundleID != "" {
+		if h := s.MatchSoftware("macos-bundle", "", f.BundleID); len(h) > 0 {
+			return h, fmt.Sprintf("bundle %s: %s", f.Path, describeHits(h))
+		}
+	}
+	// Fallback: the file name alone (weak: renamed copies and look-alikes).
+	base := path.Base(strings.ReplaceAll(f.Path, `\`, "/"))
+	if pm := s.MatchProcess(os, base, "", ""); len(pm.Hits) > 0 && !pm.Client {
+		return pm.Hits, fmt.Sprintf("file %s matches by file name only (no PE metadata or signer matched)", f.Path)
+	}
+	return nil, ""
+}
+
+func fileSummary(f inventory.File) string {
+	parts := []string{fmt.Sprintf("%d bytes", f.Size)}
+	for _, kv := range [][2]string{{"OriginalFilename", f.OriginalFilename}, {"CompanyName", f.CompanyName}, {"ProductName", f.ProductName}, {"FileVersion", f.FileVersion}, {"signer", f.Signer}, {"bundle", f.BundleID}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func serviceOS(manager, os string) string {
+	switch manager {
+	case "systemd":
+		return "linux"
+	case "launchd":
+		return "darwin"
+	case "windows-scm":
+		return "windows"
+	}
+	return os
+}
+
+func hasRule(hits []signature.Hit, prefix string) bool {
+	for _, h := range hits {
+		if strings.HasPrefix(h.Rule, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func describeHits(hits []signature.Hit) string {
+	parts := make([]string, 0, len(hits))
+	for _, h := range hits {
+		parts = append(parts, fmt.Sprintf("%s %q", h.Rule, h.Pattern))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func procEvidence(p inventory.Process) evidence.Evidence {
+	return evidence.Evidence{Kind: evidence.KindProcess, Scanner: "processes", PID: p.PID, Path: p.Exe, SHA256: p.SHA256,
+		Summary: evidence.Clip(fmt.Sprintf("pid %d ppid %d user %s: %s", p.PID, p.PPID, p.User, p.Cmdline)), Time: p.Started}
+}

@@ -1,0 +1,210 @@
+// Package report is the evidence document ratwatch writes: what was scanned,
+// how completely, what was found, and the verdict. Its JSON form is described
+// by docs/schema/report.schema.json; SchemaVersion follows SchemaVer
+// (MODEL.REVISION.ADDITION).
+package report
+
+import (
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/signature"
+)
+
+// SchemaVersion of the JSON document.
+const SchemaVersion = "1.0.0"
+
+// Report is one scan's result.
+type Report struct {
+	SchemaVersion string                    `json:"schema_version"`
+	Tool          ToolInfo                  `json:"tool"`
+	Scan          ScanInfo                  `json:"scan"`
+	Host          HostInfo                  `json:"host"`
+	Scanners      []inventory.ScannerStatus `json:"scanners"`
+	Verdict       Verdict                   `json:"verdict"`
+	Findings      []Finding                 `json:"findings"`
+	// Logs lists every log and event-log file read, including those that
+	// showed no session (they are what makes "not established" trustworthy).
+	Logs []inventory.LogFile `json:"logs"`
+	// Counts of what the scanners saw, tool or not.
+	Counts   Counts `json:"counts"`
+	ExitCode int    `json:"exit_code"`
+}
+
+// ToolInfo identifies ratwatch itself.
+type ToolInfo struct {
+	Name              string `json:"name"`
+	Version           string `json:"version"`
+	Commit            string `json:"commit"`
+	SignaturesVersion string `json:"signatures_version"`
+}
+
+// ScanInfo describes the run.
+type ScanInfo struct {
+	ID         string     `json:"id"`
+	Command    string     `json:"command"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt time.Time  `json:"finished_at"`
+	Source     SourceInfo `json:"source"`
+	Privileges Privileges `json:"privileges"`
+	// Timezone used for logs that write local time without an offset.
+	Timezone string   `json:"timezone"`
+	Inputs   []string `json:"inputs,omitempty"`
+}
+
+// SourceInfo says what was inspected.
+type SourceInfo struct {
+	Kind string `json:"kind"` // live | directory | files | capture
+	Root string `json:"root,omitempty"`
+	OS   string `json:"os"`
+}
+
+// Privileges the scan ran with.
+type Privileges struct {
+	User     string `json:"user"`
+	UID      string `json:"uid,omitempty"`
+	Elevated bool   `json:"elevated"`
+}
+
+// HostInfo describes the scanned host (live) or what is known of the image.
+type HostInfo struct {
+	Name            string     `json:"name,omitempty"`
+	OS              string     `json:"os"`
+	Platform        string     `json:"platform,omitempty"`
+	PlatformVersion string     `json:"platform_version,omitempty"`
+	Kernel          string     `json:"kernel,omitempty"`
+	Arch            string     `json:"arch,omitempty"`
+	BootTime        *time.Time `json:"boot_time,omitempty"`
+	Users           []string   `json:"users,omitempty"`
+}
+
+// Counts summarises the inventory.
+type Counts struct {
+	Processes int `json:"processes"`
+	Sockets   int `json:"sockets"`
+	Packages  int `json:"packages"`
+	Services  int `json:"services"`
+	Files     int `json:"files"`
+	Logs      int `json:"logs"`
+	Sessions  int `json:"sessions"`
+}
+
+// Host verdict values (design/verdict.md).
+const (
+	Established    = "established"
+	NotEstablished = "not_established"
+	Indeterminate  = "indeterminate"
+)
+
+// Verdict is the host-level answer: was this PC remote-controlled?
+type Verdict struct {
+	RemoteControl string `json:"remote_control"` // established | not_established | indeterminate
+	// Leak: "must be assumed", "not through remote control", "cannot be excluded".
+	Leak    string   `json:"leak"`
+	Summary string   `json:"summary"` // plain words for the responder
+	Reasons []string `json:"reasons"`
+	// Level is the highest tool state on the host ("none" when no tool).
+	Level            string   `json:"level"`
+	Tools            []string `json:"tools"`
+	IncomingSessions int      `json:"incoming_sessions"`
+	ActiveSessions   int      `json:"active_sessions"`
+	Attempts         int      `json:"attempts"`
+	OutgoingSessions int      `json:"outgoing_sessions"`
+	FileTransfers    int      `json:"file_transfers"`
+	// Incomplete lists what the scan could not read that bears on the verdict.
+	Incomplete []string `json:"incomplete,omitempty"`
+}
+
+// Tool states, lowest to highest (design/verdict.md). "installed" refines
+// "present": the OS records an installation (package, Uninstall key, service).
+var States = []string{"present", "installed", "executed", "running", "connected", "attempted", "session-past", "session-active"}
+
+// StateRank orders states; -1 for none.
+func StateRank(s string) int {
+	for i, x := range States {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Condition values.
+const (
+	Met     = "met"
+	NotMet  = "not_met"
+	Unknown = "unknown"
+)
+
+// Condition is one of IPA's three conditions with what decided it.
+type Condition struct {
+	Status   string              `json:"status"` // met | not_met | unknown
+	Reason   string              `json:"reason"`
+	Evidence []evidence.Evidence `json:"evidence,omitempty"`
+}
+
+// Conditions are IPA's three conditions for remote control.
+type Conditions struct {
+	// Running: the tool runs in a state that accepts control.
+	Running Condition `json:"running"`
+	// Online: the PC can communicate (listening / connected to a relay).
+	Online Condition `json:"online"`
+	// Session: the other side connected in (the result of knowing ID/password).
+	Session Condition `json:"session"`
+}
+
+// ToolRef names the tool.
+type ToolRef struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Vendor   string `json:"vendor"`
+	Category string `json:"category"`
+	ScamUse  bool   `json:"scam_use"`
+}
+
+// Match is one observation tied to the tool, with its explanation.
+type Match struct {
+	Kind     string              `json:"kind"` // process, package, service, file, socket, execution, log
+	Hits     []signature.Hit     `json:"hits,omitempty"`
+	Why      string              `json:"why"`
+	Evidence []evidence.Evidence `json:"evidence"`
+	// Role for processes: server, client, session; for sockets: listening,
+	// inbound, outbound.
+	Role string `json:"role,omitempty"`
+	// Network role for sockets: relay / direct / listen / unknown.
+	NetRole string `json:"net_role,omitempty"`
+}
+
+// Finding is everything known about one tool on the host.
+type Finding struct {
+	Tool          ToolRef             `json:"tool"`
+	State         string              `json:"state"`
+	States        []string            `json:"states"`
+	Verdict       string              `json:"verdict"`
+	VerdictReason string              `json:"verdict_reason"`
+	Conditions    Conditions          `json:"conditions"`
+	Incoming      []session.Record    `json:"incoming_sessions"`
+	Attempts      []session.Record    `json:"attempts"`
+	Outgoing      []session.Record    `json:"outgoing_sessions"`
+	Matches       []Match             `json:"matches"`
+	Logs          []inventory.LogFile `json:"logs,omitempty"`
+	Timeline      []TimelineEvent     `json:"timeline"`
+	// Suppressed holds matches dropped by an allow-list, with the rule.
+	Suppressed []Suppressed `json:"suppressed,omitempty"`
+}
+
+// Suppressed is a finding part an audit policy allowed; it is kept, not dropped.
+type Suppressed struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// TimelineEvent is one dated event in a finding's history.
+type TimelineEvent struct {
+	Time   time.Time `json:"time"`
+	Event  string    `json:"event"` // session-start, session-end, attempt, transfer, process-start, installed, log-first, log-last
+	Detail string    `json:"detail"`
+	Source string    `json:"source,omitempty"`
+}

@@ -1,0 +1,326 @@
+// Package toollog finds remote-access tools' own logs and event logs and
+// hands each to its session parser. Logs are found three ways: the paths in
+// each signature (for every user profile), log-file flags on the command lines
+// of running tool processes (x11vnc -o FILE), and files or folders handed over
+// by the responder (`ratwatch logs PATH…`).
+package toollog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/scanner"
+	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/parsers"
+	"github.com/ratwatch/ratwatch/pkg/signature"
+)
+
+// Scanner parses tool logs.
+type Scanner struct{}
+
+// New returns the tool-log scanner.
+func New() scanner.Scanner { parsers.Register(); return Scanner{} }
+
+func (Scanner) Name() string   { return "tool-logs" }
+func (Scanner) Tags() []string { return []string{"live", "offline", "any"} }
+
+// walkDepth bounds the walk of a folder handed over by hand.
+const walkDepth = 8
+
+type job struct {
+	path, parser, tool, found string
+}
+
+func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
+	st := inventory.ScannerStatus{Name: "tool-logs", Status: inventory.StatusOK}
+	var jobs []job
+	seen := map[string]bool{}
+	add := func(j job) {
+		k := j.parser + "\x00" + j.path
+		if !seen[k] {
+			seen[k] = true
+			jobs = append(jobs, j)
+		}
+	}
+	osName := env.Source.OS()
+	if len(env.LogPaths) == 0 {
+		for _, sig := range env.Signatures.Signatures {
+			for _, l := range sig.Logs {
+				for _, pat := range l.Paths.For(osName) {
+					for _, p := range env.Source.Expand(pat) {
+						ms, err := env.Source.Glob(p)
+						if err != nil {
+							st.Errors = append(st.Errors, fmt.Sprintf("%s: pattern %q: %v", sig.File, pat, err))
+						}
+						for _, m := range ms {
+							if fi, err := env.Source.Stat(m); err == nil && fi.Mode().IsRegular() {
+								add(job{m, l.Parser, sig.ID, "signature " + sig.ID + " logs"})
+							}
+						}
+					}
+				}
+			}
+		}
+		if env.Prior != nil {
+			for _, j := range fromProcesses(env) {
+				add(j)
+			}
+		}
+	}
+	var unknown []string
+	for _, p := range env.LogPaths {
+		js, unk, err := fromArgument(env, p)
+		if err != nil {
+			st.Errors = append(st.Errors, err.Error())
+		}
+		for _, j := range js {
+			add(j)
+		}
+		unknown = append(unknown, unk...)
+	}
+	var inv inventory.Inventory
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			st.Status, st.Reason = inventory.StatusPartial, "interrupted: "+ctx.Err().Error()
+			break
+		}
+		lf, recs := parseOne(env, j)
+		inv.Logs = append(inv.Logs, lf)
+		inv.Sessions = append(inv.Sessions, recs...)
+		if lf.Status != inventory.StatusOK {
+			st.Unreadable++
+			for _, e := range lf.Errors {
+				st.Errors = append(st.Errors, lf.Path+": "+e)
+			}
+		}
+	}
+	for _, u := range unknown {
+		inv.Logs = append(inv.Logs, inventory.LogFile{Path: u, Status: "unrecognised", Errors: []string{"no parser recognises this file"}, Found: "argument"})
+	}
+	st.Items = len(jobs)
+	if st.Unreadable > 0 || len(unknown) > 0 {
+		st.Status = inventory.StatusPartial
+		st.Reason = fmt.Sprintf("%d of %d log files could not be read completely", st.Unreadable, len(jobs))
+		if len(unknown) > 0 {
+			st.Reason += fmt.Sprintf("; %d files not recognised as any tool's log", len(unknown))
+		}
+	}
+	inv.Statuses = []inventory.ScannerStatus{st}
+	return inv
+}
+
+// fromProcesses takes log paths from the command lines of running tool
+// processes (signature process.log_flags), e.g. `x11vnc -o /tmp/x.log`.
+func fromProcesses(env *scanner.Env) []job {
+	var out []job
+	osName := env.Source.OS()
+	for _, sig := range env.Signatures.Signatures {
+		if len(sig.Process.LogFlags) == 0 || len(sig.Logs) == 0 {
+			continue
+		}
+		for _, p := range env.Prior.Processes {
+			if len(sig.MatchProcess(osName, p.Name, p.Exe, p.Cmdline).Hits) == 0 {
+				continue
+			}
+			for _, lp := range flagValues(p.Args, sig.Process.LogFlags) {
+				if !filepath.IsAbs(lp) {
+					continue // relative to the process's cwd: not resolvable reliably
+				}
+				out = append(out, job{lp, sig.Logs[0].Parser, sig.ID, fmt.Sprintf("command line of pid %d", p.PID)})
+			}
+		}
+	}
+	return out
+}
+
+// flagValues returns the values given to any of flags ("-o FILE" or "-o=FILE").
+func flagValues(args, flags []string) []string {
+	var out []string
+	for i, a := range args {
+		for _, f := range flags {
+			if a == f && i+1 < len(args) {
+				out = append(out, args[i+1])
+			} else if v, ok := strings.CutPrefix(a, f+"="); ok {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// fromArgument resolves a file or folder handed over by the responder to
+// parse jobs, choosing parsers by file name (signature log paths) and then by
+// content (parsers that can sniff their format).
+func fromArgument(env *scanner.Env, p string) ([]job, []string, error) {
+	fi, err := env.Source.Stat(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var files []string
+	if fi.IsDir() {
+		root := env.Source.HostPath(p)
+		base := strings.Count(filepath.Clean(root), string(filepath.Separator))
+		_ = filepath.WalkDir(root, func(hp string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // unreadable sub-folder: skip, the walk goes on
+			}
+			if d.IsDir() && strings.Count(filepath.Clean(hp), string(filepath.Separator))-base >= walkDepth {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() {
+				files = append(files, hp)
+			}
+			return nil
+		})
+		sort.Strings(files)
+	} else {
+		files = []string{env.Source.HostPath(p)}
+	}
+	var jobs []job
+	var unknown []string
+	for _, f := range files {
+		j, ok := chooseParser(env, f)
+		if !ok {
+			if !fi.IsDir() {
+				unknown = append(unknown, f)
+			}
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, unknown, nil
+}
+
+func chooseParser(env *scanner.Env, hostPath string) (job, bool) {
+	base := filepath.Base(hostPath)
+	for _, sig := range env.Signatures.Signatures {
+		for _, l := range sig.Logs {
+			for _, os := range signature.OSes {
+				for _, pat := range l.Paths.For(os) {
+					pb := path.Base(strings.ReplaceAll(pat, `\`, "/"))
+					if strings.HasPrefix(pb, "{") || pb == "*" || pb == "*.log" || pb == "*.txt" {
+						continue
+					}
+					if ok, _ := path.Match(strings.ToLower(pb), strings.ToLower(base)); ok {
+						return job{hostPath, l.Parser, sig.ID, "argument (file name)"}, true
+					}
+				}
+			}
+		}
+	}
+	f, err := env.Source.Open(hostPath)
+	if err != nil {
+		return job{hostPath, "", "", "argument"}, false
+	}
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	for _, p := range sessionlog.All() {
+		if sn, ok := p.(sessionlog.Sniffer); ok && sn.Sniff(head[:n], base) {
+			return job{hostPath, p.Name(), p.Tool(), "argument (content)"}, true
+		}
+	}
+	return job{}, false
+}
+
+// parseOne reads one log once (a locked or unreadable file is reported, never
+// retried), hashing it while the parser streams it.
+func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
+	lf := inventory.LogFile{Tool: j.tool, Parser: j.parser, Path: j.path, Found: j.found, Status: inventory.StatusOK}
+	p, ok := sessionlog.Get(j.parser)
+	if !ok {
+		lf.Status = "unreadable"
+		lf.Errors = []string{fmt.Sprintf("parser %q is not built into this ratwatch", j.parser)}
+		return lf, nil
+	}
+	f, err := env.Source.Open(j.path)
+	if err != nil {
+		lf.Status = "unreadable"
+		lf.Errors = []string{err.Error()}
+		return lf, nil
+	}
+	defer f.Close()
+	var mod time.Time
+	if fi, err := f.Stat(); err == nil {
+		lf.Size = fi.Size()
+		mod = fi.ModTime()
+		m := mod.UTC()
+		lf.Modified = &m
+	}
+	h := sha256.New()
+	cr := &countingReader{r: io.TeeReader(f, h)}
+	res, perr := safeParse(p, sessionlog.Input{Path: j.path, R: cr, Location: env.Location, Modified: mod})
+	// Finish the hash even when the parser stopped early.
+	if _, err := io.Copy(io.Discard, cr); err != nil && perr == nil {
+		perr = fmt.Errorf("read error at offset %d: %w", cr.n, err)
+	}
+	lf.SHA256 = hexSum(h)
+	lf.Lines, lf.FirstTime, lf.LastTime = res.Lines, res.FirstTime, res.LastTime
+	if perr != nil {
+		lf.Status = "unreadable"
+		lf.Errors = append(lf.Errors, perr.Error())
+	}
+	for _, e := range res.Errors {
+		lf.Errors = append(lf.Errors, e.Error())
+	}
+	if len(res.Errors) > 0 && lf.Status == inventory.StatusOK {
+		lf.Status = inventory.StatusPartial
+	}
+	if len(lf.Errors) > 20 { // keep the report readable; the count says how many
+		n := len(lf.Errors)
+		lf.Errors = append(lf.Errors[:20], fmt.Sprintf("… and %d more", n-20))
+	}
+	recs := res.Sessions
+	for i := range recs {
+		if recs[i].Tool == "" {
+			recs[i].Tool = j.tool
+		}
+		if recs[i].Parser == "" {
+			recs[i].Parser = p.Name()
+		}
+		for k := range recs[i].Evidence {
+			if recs[i].Evidence[k].Path == j.path && recs[i].Evidence[k].SHA256 == "" {
+				recs[i].Evidence[k].SHA256 = lf.SHA256
+			}
+		}
+	}
+	lf.Records = len(recs)
+	if lf.Tool == "" && len(recs) > 0 {
+		lf.Tool = recs[0].Tool
+	}
+	return lf, recs
+}
+
+func safeParse(p sessionlog.Parser, in sessionlog.Input) (res sessionlog.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("parser %s failed: %v", p.Name(), r)
+		}
+	}()
+	return p.Parse(in)
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }

@@ -1,0 +1,107 @@
+package verdict
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/report"
+)
+
+// Wording of the leak consequence (IPA: actual remote control decides
+// whether a leak must be assumed).
+const (
+	LeakAssumed    = "must be assumed"
+	LeakNo         = "not through remote control"
+	LeakNotExclude = "cannot be excluded"
+)
+
+// host combines the findings into the host verdict.
+func host(fs []report.Finding, c Context) report.Verdict {
+	v := report.Verdict{Level: "none", Tools: []string{}, Reasons: []string{}}
+	best := -1
+	established, indeterminate := []string{}, []string{}
+	transfers := 0
+	for _, f := range fs {
+		v.Tools = append(v.Tools, f.Tool.ID)
+		if r := report.StateRank(f.State); r > best {
+			best, v.Level = r, f.State
+		}
+		v.IncomingSessions += len(f.Incoming)
+		v.Attempts += len(f.Attempts)
+		v.OutgoingSessions += len(f.Outgoing)
+		for _, r := range f.Incoming {
+			transfers += len(r.Transfers)
+			if r.Open && strings.Contains(strings.Join(r.Notes, " "), "active:") {
+				v.ActiveSessions++
+			}
+		}
+		if v.ActiveSessions == 0 && f.State == "session-active" {
+			v.ActiveSessions++
+		}
+		switch f.Verdict {
+		case report.Established:
+			established = append(established, fmt.Sprintf("%s: %s", f.Tool.Name, f.VerdictReason))
+		case report.Indeterminate:
+			indeterminate = append(indeterminate, fmt.Sprintf("%s: %s", f.Tool.Name, f.VerdictReason))
+		}
+	}
+	v.FileTransfers = transfers
+	v.Incomplete = incomplete(c)
+	coreFailed := false
+	for _, n := range []string{"processes"} {
+		if c.Live {
+			if ran, _ := c.scannerOK(n); !ran {
+				coreFailed = true
+				v.Reasons = append(v.Reasons, "the "+n+" scanner failed: running tools may be missed")
+			}
+		}
+	}
+	switch {
+	case len(established) > 0:
+		v.RemoteControl, v.Leak = report.Established, LeakAssumed
+		v.Reasons = append(v.Reasons, established...)
+		v.Summary = fmt.Sprintf("Remote control WAS established: %d incoming session(s)", v.IncomingSessions)
+		if v.ActiveSessions > 0 {
+			v.Summary += fmt.Sprintf(", %d active now", v.ActiveSessions)
+		}
+		v.Summary += ". Assume that whatever the operator could see or reach from this PC while connected may have leaked"
+		if transfers > 0 {
+			v.Summary += fmt.Sprintf(", and %d file transfer(s) were recorded: files were moved", transfers)
+		}
+		v.Summary += ". Disconnect the PC from the network, keep this report, and check the sessions' times, peers and transfers."
+	case len(indeterminate) > 0 || coreFailed:
+		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
+		v.Reasons = append(v.Reasons, indeterminate...)
+		v.Summary = "Remote control cannot be excluded: a remote-access tool is present or ran, but the evidence that would show a session is missing or unreadable. Treat a leak as possible until the missing logs are recovered (run as administrator/root, collect the logs, or examine an image)."
+	default:
+		v.RemoteControl, v.Leak = report.NotEstablished, LeakNo
+		if len(fs) == 0 {
+			v.Summary = "No remote-access tool found and no sign of remote control."
+			v.Reasons = append(v.Reasons, "no signature matched any process, package, service, file or log")
+		} else {
+			v.Summary = fmt.Sprintf("Remote-access tool(s) found (%s), but every source that could show an incoming session was read and none shows one: no leak through remote control. Remove the tool(s) if they are not approved.", strings.Join(v.Tools, ", "))
+			if v.Attempts > 0 {
+				v.Summary = fmt.Sprintf("Remote-access tool(s) found (%s) and %d connection attempt(s) that did not get in; no incoming session was established: no leak through remote control. Remove the tool(s) if they are not approved.", strings.Join(v.Tools, ", "), v.Attempts)
+			}
+			for _, f := range fs {
+				v.Reasons = append(v.Reasons, fmt.Sprintf("%s: %s", f.Tool.Name, f.VerdictReason))
+			}
+		}
+	}
+	sort.Strings(v.Tools)
+	return v
+}
+
+// incomplete lists scanners that did not run completely.
+func incomplete(c Context) []string {
+	var out []string
+	for _, s := range c.Statuses {
+		switch s.Status {
+		case inventory.StatusPartial, inventory.StatusFailed:
+			out = append(out, fmt.Sprintf("%s: %s (%s)", s.Name, s.Status, s.Reason))
+		}
+	}
+	return out
+}

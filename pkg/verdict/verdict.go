@@ -1,0 +1,449 @@
+// Package verdict decides, per tool and for the host, whether remote control
+// was established, following design/verdict.md (docs/verdict.md): the states
+// present … session-active, IPA's three conditions as met / not met / unknown,
+// and established / not established / indeterminate. Unknown is never rounded
+// down: a session that cannot be excluded makes the verdict indeterminate.
+package verdict
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/match"
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
+)
+
+// Context is what the engine needs to know about the scan itself.
+type Context struct {
+	// Live is true when processes and sockets of the running system were read.
+	Live bool
+	// Statuses of the scanners that ran.
+	Statuses []inventory.ScannerStatus
+}
+
+func (c Context) status(name string) (inventory.ScannerStatus, bool) {
+	for _, s := range c.Statuses {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return inventory.ScannerStatus{}, false
+}
+
+// scannerOK tells whether a scanner ran completely (ok) or at all.
+func (c Context) scannerOK(name string) (ran, complete bool) {
+	s, ok := c.status(name)
+	if !ok || s.Status == inventory.StatusFailed || s.Status == inventory.StatusSkipped {
+		return false, false
+	}
+	return true, s.Status == inventory.StatusOK
+}
+
+// Decide turns matched tools into findings and the host verdict.
+func Decide(tools []*match.Tool, c Context) ([]report.Finding, report.Verdict) {
+	var out []report.Finding
+	for _, t := range tools {
+		out = append(out, decideTool(t, c))
+	}
+	return out, host(out, c)
+}
+
+func decideTool(t *match.Tool, c Context) report.Finding {
+	f := report.Finding{
+		Tool:    report.ToolRef{ID: t.Sig.ID, Name: t.Sig.Name, Vendor: t.Sig.Vendor, Category: t.Sig.Category, ScamUse: t.Sig.ScamUse},
+		Matches: t.Matches, Logs: t.Logs,
+	}
+	recs := session.Join(t.Sessions)
+	for _, r := range recs {
+		switch {
+		case r.Direction == session.Outgoing:
+			f.Outgoing = append(f.Outgoing, r)
+		case r.Outcome == session.Established:
+			f.Incoming = append(f.Incoming, r)
+		default:
+			f.Attempts = append(f.Attempts, r)
+		}
+	}
+	servers := procsWithRole(t, match.RoleServer, match.RoleSession)
+	sessionProcs := procsWithRole(t, match.RoleSession)
+	inbound := socks(t, match.SockInbound)
+	listening := socks(t, match.SockListening)
+	outbound := serverOutbound(t)
+
+	// Which incoming sessions are live now: an open record whose peer holds
+	// an inbound connection to the tool right now.
+	active := 0
+	for i := range f.Incoming {
+		r := &f.Incoming[i]
+		if !r.Open {
+			continue
+		}
+		if !c.Live {
+			r.Notes = append(r.Notes, "no end recorded: the log stops before the session's end")
+			continue
+		}
+		if sm, ok := liveSocketFor(r, inbound); ok {
+			active++
+			sk := sm.S.Socket
+			r.Evidence = append(r.Evidence, evidence.Evidence{Kind: evidence.KindSocket, Scanner: "sockets", PID: sm.S.PID, Socket: &sk,
+				Summary: "connection of this session is open now: " + match.Tuple(sk), Fields: []string{"open"}})
+			r.Notes = append(r.Notes, "active: the peer's connection is open now")
+		} else {
+			r.Notes = append(r.Notes, "no end recorded, but no open connection from this peer now: the session ended without a log line, or the log was cut")
+		}
+	}
+	if active == 0 && len(sessionProcs) > 0 {
+		active = len(sessionProcs) // a process that exists only during a session
+	}
+
+	// States.
+	has := map[string]bool{}
+	if len(t.Packages)+len(t.Services) > 0 {
+		has["installed"] = true
+	}
+	if len(t.Files)+len(t.Packages)+len(t.Services)+len(t.Processes)+len(t.Execs) > 0 || logLines(t) > 0 {
+		has["present"] = true
+	}
+	if len(t.Execs) > 0 || logLines(t) > 0 || len(t.Processes) > 0 || len(recs) > 0 {
+		has["executed"] = true
+	}
+	if len(servers) > 0 {
+		has["running"] = true
+	}
+	if len(servers) > 0 && (len(listening)+len(inbound)+len(outbound) > 0) {
+		has["connected"] = true
+	}
+	if len(f.Attempts) > 0 {
+		has["attempted"] = true
+	}
+	if len(f.Incoming) > 0 {
+		has["session-past"] = true
+	}
+	if active > 0 {
+		has["session-active"] = true
+	}
+	for _, s := range report.States {
+		if has[s] {
+			f.States = append(f.States, s)
+			f.State = s
+		}
+	}
+	if f.State == "" {
+		f.State = "present"
+		f.States = []string{"present"}
+	}
+
+	f.Conditions.Running = condRunning(t, servers, c)
+	f.Conditions.Online = condOnline(t, servers, listening, inbound, outbound, c)
+	f.Conditions.Session = condSession(t, f, inbound, c)
+	switch f.Conditions.Session.Status {
+	case report.Met:
+		f.Verdict = report.Established
+	case report.NotMet:
+		f.Verdict = report.NotEstablished
+	default:
+		f.Verdict = report.Indeterminate
+	}
+	f.VerdictReason = f.Conditions.Session.Reason
+	f.Timeline = timeline(t, f)
+	return f
+}
+
+func condRunning(t *match.Tool, servers []match.ProcMatch, c Context) report.Condition {
+	if len(servers) > 0 {
+		var ev []evidence.Evidence
+		for _, p := range servers {
+			ev = append(ev, evidence.Evidence{Kind: evidence.KindProcess, Scanner: "processes", PID: p.P.PID, Path: p.P.Exe, SHA256: p.P.SHA256,
+				Summary: evidence.Clip(fmt.Sprintf("%s (pid %d, %s): %s", p.P.Name, p.P.PID, p.Role, p.P.Cmdline)), Time: p.P.Started})
+		}
+		return report.Condition{Status: report.Met, Reason: fmt.Sprintf("%d %s process(es) running", len(servers), t.Sig.Name), Evidence: ev}
+	}
+	if !c.Live {
+		return report.Condition{Status: report.Unknown, Reason: "offline source: running processes cannot be seen"}
+	}
+	if ran, _ := c.scannerOK("processes"); !ran {
+		return report.Condition{Status: report.Unknown, Reason: "the process list could not be read"}
+	}
+	if len(t.Processes) > 0 {
+		return report.Condition{Status: report.NotMet, Reason: "only its viewer/client runs, which does not accept control of this PC"}
+	}
+	return report.Condition{Status: report.NotMet, Reason: "no process of " + t.Sig.Name + " is running"}
+}
+
+func condOnline(t *match.Tool, servers []match.ProcMatch, listening, inbound, outbound []match.SockMatch, c Context) report.Condition {
+	all := append(append(append([]match.SockMatch{}, listening...), inbound...), outbound...)
+	if len(servers) > 0 && len(all) > 0 {
+		var ev []evidence.Evidence
+		var parts []string
+		for _, sm := range all {
+			sk := sm.S.Socket
+			ev = append(ev, evidence.Evidence{Kind: evidence.KindSocket, Scanner: "sockets", PID: sm.S.PID, Socket: &sk, Summary: match.Tuple(sk)})
+		}
+		if len(listening) > 0 {
+			parts = append(parts, fmt.Sprintf("listening on %d socket(s)", len(listening)))
+		}
+		if len(inbound) > 0 {
+			parts = append(parts, fmt.Sprintf("%d inbound connection(s)", len(inbound)))
+		}
+		if len(outbound) > 0 {
+			parts = append(parts, fmt.Sprintf("%d outbound connection(s) (relay/direct)", len(outbound)))
+		}
+		return report.Condition{Status: report.Met, Reason: strings.Join(parts, ", "), Evidence: ev}
+	}
+	if !c.Live {
+		return report.Condition{Status: report.Unknown, Reason: "offline source: the socket table cannot be seen"}
+	}
+	if len(servers) == 0 {
+		return report.Condition{Status: report.NotMet, Reason: "not running, so not reachable now"}
+	}
+	ran, complete := c.scannerOK("sockets")
+	if !ran {
+		return report.Condition{Status: report.Unknown, Reason: "the socket table could not be read"}
+	}
+	if !complete {
+		s, _ := c.status("sockets")
+		return report.Condition{Status: report.Unknown, Reason: "running, but the owners of some sockets could not be read: " + s.Reason}
+	}
+	return report.Condition{Status: report.NotMet, Reason: "running, but it has no listening socket and no connection"}
+}
+
+func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c Context) report.Condition {
+	if len(f.Incoming) > 0 {
+		var ev []evidence.Evidence
+		for _, r := range f.Incoming {
+			ev = append(ev, r.Evidence...)
+		}
+		return report.Condition{Status: report.Met, Reason: fmt.Sprintf("%d incoming session(s) established (%s)", len(f.Incoming), describeSessions(f.Incoming)), Evidence: ev}
+	}
+	var unreadable []string
+	read := 0
+	for _, l := range t.Logs {
+		switch l.Status {
+		case inventory.StatusOK, inventory.StatusPartial:
+			read++
+		default:
+			unreadable = append(unreadable, l.Path+": "+strings.Join(l.Errors, "; "))
+		}
+	}
+	if len(unreadable) > 0 {
+		return report.Condition{Status: report.Unknown, Reason: "session logs could not be read: " + strings.Join(unreadable, "; ")}
+	}
+	if len(inbound) > 0 {
+		ev := []evidence.Evidence{}
+		for _, sm := range inbound {
+			sk := sm.S.Socket
+			ev = append(ev, evidence.Evidence{Kind: evidence.KindSocket, Scanner: "sockets", PID: sm.S.PID, Socket: &sk, Summary: match.Tuple(sk)})
+		}
+		why := "an inbound connection is open but no log shows that it authenticated"
+		if len(f.Attempts) > 0 {
+			why = "an inbound connection is open; the logs show only failed or unfinished attempts, not whether this connection authenticated"
+			if allFailedFromSamePeers(f.Attempts, inbound) {
+				return report.Condition{Status: report.NotMet, Evidence: ev,
+					Reason: fmt.Sprintf("an inbound connection is open, but the log shows it did not authenticate (%d attempt(s): %s): a connection attempt, not a session", len(f.Attempts), describeSessions(f.Attempts))}
+			}
+		}
+		return report.Condition{Status: report.Unknown, Reason: why, Evidence: ev}
+	}
+	executed := len(t.Processes)+len(t.Execs) > 0 || logLines(t) > 0
+	if read > 0 {
+		reason := fmt.Sprintf("%d log file(s) read, no incoming session in them", read)
+		if len(f.Attempts) > 0 {
+			reason += fmt.Sprintf(" (%d attempt(s) that did not get in)", len(f.Attempts))
+		}
+		if gap := coverageGap(t); gap != "" {
+			return report.Condition{Status: report.Unknown, Reason: reason + "; but " + gap}
+		}
+		return report.Condition{Status: report.NotMet, Reason: reason}
+	}
+	if !executed {
+		return report.Condition{Status: report.NotMet, Reason: "no process, execution record or log of it: no sign that it ever ran (if its logs were deleted this cannot be told apart)"}
+	}
+	if len(t.Sig.Logs) == 0 {
+		return report.Condition{Status: report.Unknown, Reason: "it ran, and ratwatch knows no session log for this tool"}
+	}
+	return report.Condition{Status: report.Unknown, Reason: "it ran, but none of its session logs was found (not written, deleted, rotated away, or not readable to this user)"}
+}
+
+// coverageGap says when a running tool's logs start after the process did:
+// sessions before the log begins cannot be excluded.
+func coverageGap(t *match.Tool) string {
+	var first *time.Time
+	for _, l := range t.Logs {
+		if l.FirstTime != nil && (first == nil || l.FirstTime.Before(*first)) {
+			first = l.FirstTime
+		}
+	}
+	if first == nil {
+		return ""
+	}
+	for _, p := range t.Processes {
+		if p.Role != match.RoleClient && p.P.Started != nil && p.P.Started.Add(2*time.Minute).Before(*first) {
+			return fmt.Sprintf("the logs begin at %s, after %s started at %s: earlier sessions cannot be excluded",
+				first.Format(time.RFC3339), p.P.Name, p.P.Started.Format(time.RFC3339))
+		}
+	}
+	return ""
+}
+
+func allFailedFromSamePeers(attempts []session.Record, inbound []match.SockMatch) bool {
+	for _, sm := range inbound {
+		found := false
+		for i := range attempts {
+			a := &attempts[i]
+			if a.RemoteIP == "" || !sameIP(a.RemoteIP, sm.S.RemoteIP) {
+				continue
+			}
+			if a.RemotePort != 0 && a.RemotePort != sm.S.RemotePort {
+				continue
+			}
+			if a.Outcome == session.FailedAuth || a.Outcome == session.Rejected {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func liveSocketFor(r *session.Record, inbound []match.SockMatch) (match.SockMatch, bool) {
+	for _, sm := range inbound {
+		if r.RemoteIP != "" && !sameIP(r.RemoteIP, sm.S.RemoteIP) {
+			continue
+		}
+		if r.RemotePort != 0 && r.RemotePort != sm.S.RemotePort {
+			continue
+		}
+		if r.RemoteIP == "" && r.RemotePort == 0 {
+			continue // nothing to tie the record to a connection
+		}
+		return sm, true
+	}
+	return match.SockMatch{}, false
+}
+
+func sameIP(a, b string) bool {
+	pa, pb := net.ParseIP(a), net.ParseIP(b)
+	if pa == nil || pb == nil {
+		return a == b
+	}
+	return pa.Equal(pb)
+}
+
+func describeSessions(rs []session.Record) string {
+	var parts []string
+	for i, r := range rs {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("… %d more", len(rs)-3))
+			break
+		}
+		who := r.RemoteIP
+		if r.RemoteID != "" {
+			who = strings.TrimSpace(r.RemoteID + " " + r.RemoteIP)
+		}
+		if who == "" {
+			who = "unknown peer"
+		}
+		when := "time unknown"
+		if r.Start != nil {
+			when = r.Start.Format(time.RFC3339)
+		}
+		parts = append(parts, fmt.Sprintf("%s from %s at %s", r.Outcome, who, when))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func procsWithRole(t *match.Tool, roles ...string) []match.ProcMatch {
+	var out []match.ProcMatch
+	for _, p := range t.Processes {
+		for _, r := range roles {
+			if p.Role == r {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func socks(t *match.Tool, class string) []match.SockMatch {
+	var out []match.SockMatch
+	for _, s := range t.Sockets {
+		if s.Class == class {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// serverOutbound: outbound connections of the tool's server side (relay
+// registration), not of its viewer.
+func serverOutbound(t *match.Tool) []match.SockMatch {
+	var out []match.SockMatch
+	for _, s := range t.Sockets {
+		if s.Class == match.SockOutbound && s.Role != match.RoleClient {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func logLines(t *match.Tool) int {
+	n := 0
+	for _, l := range t.Logs {
+		n += l.Lines
+	}
+	return n
+}
+
+func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
+	var ev []report.TimelineEvent
+	add := func(tm *time.Time, what, detail, src string) {
+		if tm != nil && !tm.IsZero() {
+			ev = append(ev, report.TimelineEvent{Time: tm.UTC(), Event: what, Detail: detail, Source: src})
+		}
+	}
+	for _, p := range t.Packages {
+		add(p.InstallDate, "installed", p.Manager+" "+p.Name+" "+p.Version, p.Source)
+	}
+	for _, p := range t.Processes {
+		add(p.P.Started, "process-start", fmt.Sprintf("%s pid %d (%s)", p.P.Name, p.P.PID, p.Role), "processes")
+	}
+	for _, e := range t.Execs {
+		for i := range e.Times {
+			add(&e.Times[i], "executed", e.Name, e.Source)
+		}
+	}
+	sess := func(rs []session.Record, kind string) {
+		for _, r := range rs {
+			who := strings.TrimSpace(r.RemoteID + " " + r.RemoteIP)
+			src := ""
+			if len(r.Evidence) > 0 {
+				src = r.Evidence[0].Path
+			}
+			add(r.Start, kind+"-start", fmt.Sprintf("%s %s session (%s) from %s", r.Direction, r.Outcome, r.AuthMethod, who), src)
+			add(r.End, kind+"-end", fmt.Sprintf("%s session from %s ended (%s)", r.Direction, who, r.Duration), src)
+			for _, tr := range r.Transfers {
+				add(tr.Time, "transfer", fmt.Sprintf("file %s %s (%d bytes)", tr.Name, tr.Direction, tr.Size), src)
+			}
+		}
+	}
+	sess(f.Incoming, "session")
+	sess(f.Outgoing, "outgoing")
+	for _, r := range f.Attempts {
+		src := ""
+		if len(r.Evidence) > 0 {
+			src = r.Evidence[0].Path
+		}
+		add(r.Start, "attempt", fmt.Sprintf("%s from %s", r.Outcome, strings.TrimSpace(r.RemoteID+" "+r.RemoteIP)), src)
+	}
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].Time.Before(ev[j].Time) })
+	return ev
+}
