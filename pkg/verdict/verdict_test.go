@@ -1,0 +1,227 @@
+package verdict
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/match"
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/signature"
+)
+
+// These tests walk IPA's example cases (design/verdict.md) through the engine.
+// The inputs are what the matcher would hand over; the end-to-end tests run
+// the same engine on real servers, clients and logs.
+
+var sig = &signature.Signature{ID: "anydesk", Name: "AnyDesk", Vendor: "AnyDesk Software GmbH", Category: "remote-support",
+	Logs: []signature.Log{{Parser: "anydesk-trace"}}}
+
+var okStatuses = []inventory.ScannerStatus{{Name: "processes", Status: "ok"}, {Name: "sockets", Status: "ok"}, {Name: "tool-logs", Status: "ok"}}
+
+func at(s string) *time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return &t
+}
+
+func proc(pid int32) match.ProcMatch {
+	return match.ProcMatch{P: inventory.Process{PID: pid, Name: "AnyDesk", Started: at("2026-11-20T09:00:00Z")}, Role: match.RoleServer}
+}
+
+func sock(class, rip string, rport uint32) match.SockMatch {
+	return match.SockMatch{Class: class, S: inventory.Socket{PID: 100, Socket: evidence.Socket{Proto: "tcp", LocalIP: "10.0.0.5", LocalPort: 7070, RemoteIP: rip, RemotePort: rport, State: "ESTABLISHED"}}}
+}
+
+func okLog(first string) inventory.LogFile {
+	return inventory.LogFile{Tool: "anydesk", Parser: "anydesk-trace", Path: "/home/u/.anydesk/anydesk.trace", Status: "ok", Lines: 120, FirstTime: at(first)}
+}
+
+func rec(outcome session.Outcome, dir session.Direction, start, end string, ip string, port uint32) session.Record {
+	r := session.Record{Tool: "anydesk", Direction: dir, Outcome: outcome, RemoteIP: ip, RemotePort: port, Start: at(start)}
+	if end != "" {
+		r.End = at(end)
+	}
+	r.Finish()
+	return r
+}
+
+func decide(t *testing.T, tools []*match.Tool, live bool, st []inventory.ScannerStatus) ([]report.Finding, report.Verdict) {
+	t.Helper()
+	return Decide(tools, Context{Live: live, Statuses: st})
+}
+
+func TestNoToolNotEstablished(t *testing.T) {
+	fs, v := decide(t, nil, true, okStatuses)
+	if len(fs) != 0 || v.RemoteControl != report.NotEstablished || v.Level != "none" || v.Leak != LeakNo {
+		t.Fatalf("got %+v", v)
+	}
+}
+
+func TestPresentOnlyNotEstablished(t *testing.T) {
+	tool := &match.Tool{Sig: sig, Packages: []inventory.Package{{Manager: "dpkg", Name: "anydesk"}}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	f := fs[0]
+	if f.State != "installed" || f.Verdict != report.NotEstablished || v.RemoteControl != report.NotEstablished {
+		t.Fatalf("state %s verdict %s host %s", f.State, f.Verdict, v.RemoteControl)
+	}
+	if f.Conditions.Running.Status != report.NotMet || f.Conditions.Online.Status != report.NotMet || f.Conditions.Session.Status != report.NotMet {
+		t.Fatalf("conditions %+v", f.Conditions)
+	}
+}
+
+func TestRefusedAttemptNotEstablished(t *testing.T) {
+	// "Called, refused to let them control the PC": tool running, an incoming
+	// request rejected, the log read in full.
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{proc(100)},
+		Sockets:  []match.SockMatch{sock(match.SockOutbound, "195.181.174.1", 443)},
+		Logs:     []inventory.LogFile{okLog("2026-11-01T00:00:00Z")},
+		Sessions: []session.Record{rec(session.Rejected, session.Incoming, "2026-11-20T10:00:00Z", "", "", 0)}}
+	tool.Sessions[0].RemoteID = "123456789"
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	f := fs[0]
+	if f.State != "attempted" || f.Verdict != report.NotEstablished || len(f.Attempts) != 1 || len(f.Incoming) != 0 {
+		t.Fatalf("state %s verdict %s attempts %d incoming %d", f.State, f.Verdict, len(f.Attempts), len(f.Incoming))
+	}
+	if f.Conditions.Running.Status != report.Met || f.Conditions.Online.Status != report.Met {
+		t.Fatalf("conditions %+v", f.Conditions)
+	}
+	if v.RemoteControl != report.NotEstablished || v.Attempts != 1 {
+		t.Fatalf("host %+v", v)
+	}
+}
+
+func TestShortSessionEstablished(t *testing.T) {
+	// "Controlled briefly, noticed and cut off": one short session counts.
+	r := rec(session.Established, session.Incoming, "2026-11-20T10:00:00Z", "2026-11-20T10:02:00Z", "203.0.113.7", 0)
+	r.Transfers = []session.Transfer{{Name: "bank.xlsx", Direction: "from_host"}}
+	tool := &match.Tool{Sig: sig, Logs: []inventory.LogFile{okLog("2026-11-01T00:00:00Z")}, Sessions: []session.Record{r}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].State != "session-past" || fs[0].Verdict != report.Established {
+		t.Fatalf("state %s verdict %s", fs[0].State, fs[0].Verdict)
+	}
+	if v.RemoteControl != report.Established || v.Leak != LeakAssumed || v.IncomingSessions != 1 || v.FileTransfers != 1 || v.ActiveSessions != 0 {
+		t.Fatalf("host %+v", v)
+	}
+	if !strings.Contains(v.Summary, "files were moved") {
+		t.Fatalf("leak wording does not mention the transfer: %q", v.Summary)
+	}
+	// The transfer carries no time, so the timeline has the start and the end.
+	if tl := fs[0].Timeline; len(tl) != 2 || tl[0].Event != "session-start" || tl[1].Event != "session-end" {
+		t.Fatalf("timeline %+v", tl)
+	}
+}
+
+func TestRestoredSystemIndeterminate(t *testing.T) {
+	// "… then restored the system": the tool ran (execution record) but its
+	// logs are gone → indeterminate, never not established.
+	tool := &match.Tool{Sig: sig, Execs: []inventory.Execution{{Name: "AnyDesk.exe", RunCount: 2, Source: "Prefetch"}}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].State != "executed" || fs[0].Verdict != report.Indeterminate || v.RemoteControl != report.Indeterminate || v.Leak != LeakNotExclude {
+		t.Fatalf("state %s verdict %s host %+v", fs[0].State, fs[0].Verdict, v)
+	}
+}
+
+func TestActiveSession(t *testing.T) {
+	r := rec(session.Established, session.Incoming, "2026-11-21T11:00:00Z", "", "127.0.0.1", 40000)
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{proc(100)},
+		Sockets:  []match.SockMatch{sock(match.SockListening, "", 0), sock(match.SockInbound, "127.0.0.1", 40000)},
+		Logs:     []inventory.LogFile{okLog("2026-11-20T08:00:00Z")},
+		Sessions: []session.Record{r}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].State != "session-active" || v.ActiveSessions != 1 || v.RemoteControl != report.Established {
+		t.Fatalf("state %s host %+v", fs[0].State, v)
+	}
+	// The same open record with no live connection from that peer is past.
+	tool.Sockets = []match.SockMatch{sock(match.SockInbound, "127.0.0.1", 40001)}
+	fs, _ = decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].State != "session-past" {
+		t.Fatalf("open record without its connection: state %s", fs[0].State)
+	}
+}
+
+func TestOpenConnectionWithFailedLoginIsAttempt(t *testing.T) {
+	// An RDP client at the login screen with a wrong password: ESTABLISHED
+	// at TCP level, but the log says the login failed.
+	a := rec(session.FailedAuth, session.Incoming, "2026-11-21T11:27:18Z", "", "127.0.0.1", 34146)
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{proc(100)},
+		Sockets:  []match.SockMatch{sock(match.SockInbound, "127.0.0.1", 34146)},
+		Logs:     []inventory.LogFile{okLog("2026-11-20T08:00:00Z")},
+		Sessions: []session.Record{a}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].State != "attempted" || fs[0].Verdict != report.NotEstablished || v.RemoteControl != report.NotEstablished {
+		t.Fatalf("state %s verdict %s (%s)", fs[0].State, fs[0].Verdict, fs[0].VerdictReason)
+	}
+}
+
+func TestInboundWithoutLogIndeterminate(t *testing.T) {
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{proc(100)},
+		Sockets: []match.SockMatch{sock(match.SockInbound, "198.51.100.9", 50000)}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].State != "connected" || fs[0].Verdict != report.Indeterminate || v.RemoteControl != report.Indeterminate {
+		t.Fatalf("state %s verdict %s", fs[0].State, fs[0].Verdict)
+	}
+}
+
+func TestOutgoingIsNotControl(t *testing.T) {
+	o := rec(session.Established, session.Outgoing, "2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z", "", 0)
+	tool := &match.Tool{Sig: sig, Logs: []inventory.LogFile{okLog("2026-11-01T00:00:00Z")}, Sessions: []session.Record{o}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if len(fs[0].Outgoing) != 1 || fs[0].Verdict != report.NotEstablished || v.RemoteControl != report.NotEstablished || v.OutgoingSessions != 1 {
+		t.Fatalf("verdict %s host %+v", fs[0].Verdict, v)
+	}
+}
+
+func TestLogStartsAfterProcessIndeterminate(t *testing.T) {
+	// Rotated log: the process runs since 2026-11-20 09:00, the log begins a
+	// day later, so sessions in between cannot be excluded.
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{proc(100)}, Logs: []inventory.LogFile{okLog("2026-11-21T09:00:00Z")}}
+	fs, _ := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].Verdict != report.Indeterminate || !strings.Contains(fs[0].VerdictReason, "earlier sessions cannot be excluded") {
+		t.Fatalf("verdict %s: %s", fs[0].Verdict, fs[0].VerdictReason)
+	}
+}
+
+func TestUnreadableLogIndeterminate(t *testing.T) {
+	l := okLog("2026-11-01T00:00:00Z")
+	l.Status, l.Errors = "unreadable", []string{"permission denied"}
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{proc(100)}, Logs: []inventory.LogFile{l}}
+	fs, _ := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].Verdict != report.Indeterminate || fs[0].Conditions.Session.Status != report.Unknown {
+		t.Fatalf("verdict %s", fs[0].Verdict)
+	}
+}
+
+func TestOfflineConditionsUnknown(t *testing.T) {
+	tool := &match.Tool{Sig: sig, Packages: []inventory.Package{{Manager: "windows-uninstall", Name: "AnyDesk"}}, Logs: []inventory.LogFile{okLog("2026-11-01T00:00:00Z")}}
+	fs, _ := decide(t, []*match.Tool{tool}, false, okStatuses)
+	c := fs[0].Conditions
+	if c.Running.Status != report.Unknown || c.Online.Status != report.Unknown || c.Session.Status != report.NotMet {
+		t.Fatalf("conditions %+v", c)
+	}
+}
+
+func TestNonRootSocketsUnknown(t *testing.T) {
+	st := []inventory.ScannerStatus{{Name: "processes", Status: "ok"}, {Name: "sockets", Status: "partial", Reason: "not root"}}
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{proc(100)}, Logs: []inventory.LogFile{okLog("2026-11-01T00:00:00Z")}}
+	fs, v := decide(t, []*match.Tool{tool}, true, st)
+	if fs[0].Conditions.Online.Status != report.Unknown {
+		t.Fatalf("online %+v", fs[0].Conditions.Online)
+	}
+	if len(v.Incomplete) != 1 || !strings.Contains(v.Incomplete[0], "sockets: partial") {
+		t.Fatalf("incomplete %v", v.Incomplete)
+	}
+}
+
+func TestProcessScannerFailedIndeterminate(t *testing.T) {
+	st := []inventory.ScannerStatus{{Name: "processes", Status: "failed", Reason: "boom"}}
+	_, v := decide(t, nil, true, st)
+	if v.RemoteControl != report.Indeterminate {
+		t.Fatalf("host %+v", v)
+	}
+}
