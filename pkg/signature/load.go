@@ -312,6 +312,38 @@ func validate(s *Signature, root *yaml.Node, opt Options) Errors {
 			add(path+".parser", "unknown parser %q", l.Parser)
 		}
 	}
+	for _, l := range patternLists(s) {
+		for i, p := range l.values {
+			if strings.Trim(p, "*? ") == "" {
+				add(fmt.Sprintf("%s.%d", l.path, i), "pattern %q would match everything", p)
+			}
+		}
+	}
+	for _, os := range OSes {
+		for i, p := range s.Process.Paths.For(os) {
+			if strings.Contains(p, "{") {
+				add(fmt.Sprintf("process.paths.%s.%d", os, i), "process.paths are matched as written; placeholders such as %q are not expanded (use *)", p)
+			}
+		}
+	}
+	for _, l := range globLists(s) {
+		for i, p := range l.values {
+			path := fmt.Sprintf("%s.%d", l.path, i)
+			if strings.TrimSpace(p) == "" {
+				add(path, "empty path")
+				continue
+			}
+			for _, ph := range placeholderRE.FindAllString(p, -1) {
+				ph = strings.ToLower(ph)
+				switch {
+				case !slices.Contains(Placeholders, ph):
+					add(path, "unknown placeholder %s (one of %s)", ph, strings.Join(Placeholders, ", "))
+				case l.os != "windows" && ph != "{home}" && ph != "{temp}":
+					add(path, "placeholder %s is Windows-only; %s paths may use {home} and {temp}", ph, l.os)
+				}
+			}
+		}
+	}
 	if len(s.Examples.TruePositives) == 0 {
 		add("examples", "at least one true_positives example is required")
 	}
@@ -319,6 +351,60 @@ func validate(s *Signature, root *yaml.Node, opt Options) Errors {
 		add("examples", "at least one false_positives example is required")
 	}
 	return errs
+}
+
+// Placeholders are the path placeholders source.Expand understands.
+var Placeholders = []string{"{home}", "{appdata}", "{localappdata}", "{temp}", "{programfiles}", "{programfilesx86}", "{programdata}", "{systemroot}"}
+
+var placeholderRE = regexp.MustCompile(`\{[^{}]*\}`)
+
+type list struct {
+	path, os string
+	values   []string
+}
+
+// patternLists returns every name/identifier pattern list with its YAML path.
+func patternLists(s *Signature) []list {
+	var out []list
+	perOS := func(prefix string, p PerOS) {
+		for _, os := range OSes {
+			out = append(out, list{prefix + "." + os, os, p.For(os)})
+		}
+	}
+	perOS("process.names", s.Process.Names)
+	perOS("process.client_names", s.Process.ClientNames)
+	perOS("process.paths", s.Process.Paths)
+	perOS("services", s.Services)
+	out = append(out,
+		list{"pe.original_filename", "", s.PE.OriginalFilename},
+		list{"pe.company_name", "", s.PE.CompanyName},
+		list{"pe.product_name", "", s.PE.ProductName},
+		list{"signers", "", s.Signers},
+		list{"software.windows", "", s.Software.Windows},
+		list{"software.msix", "", s.Software.MSIX},
+		list{"software.dpkg", "", s.Software.Dpkg},
+		list{"software.rpm", "", s.Software.RPM},
+		list{"software.darwin", "", s.Software.Darwin},
+		list{"network.domains", "", s.Network.Domains},
+	)
+	return out
+}
+
+// globLists returns every file-system glob list (placeholders allowed).
+func globLists(s *Signature) []list {
+	var out []list
+	perOS := func(prefix string, p PerOS) {
+		for _, os := range OSes {
+			out = append(out, list{prefix + "." + os, os, p.For(os)})
+		}
+	}
+	perOS("paths.install", s.Paths.Install)
+	perOS("paths.portable", s.Paths.Portable)
+	perOS("paths.config", s.Paths.Config)
+	for i, l := range s.Logs {
+		perOS(fmt.Sprintf("logs.%d.paths", i), l.Paths)
+	}
+	return out
 }
 
 // checkExamples runs every example through the compiled signature.
@@ -355,6 +441,9 @@ func (s *Signature) MatchExample(ex Example) ([]Hit, error) {
 		if !slices.Contains(OSes, p.OS) {
 			return nil, fmt.Errorf("process example needs os (one of %s)", strings.Join(OSes, ", "))
 		}
+		if p.Name == "" && p.Exe == "" {
+			return nil, errors.New("process example needs a name or an exe")
+		}
 		hits = s.MatchProcess(p.OS, p.Name, p.Exe, p.Cmdline).Hits
 	}
 	if p := ex.Software; p != nil {
@@ -364,10 +453,19 @@ func (s *Signature) MatchExample(ex Example) ([]Hit, error) {
 		default:
 			return nil, fmt.Errorf("software example manager %q unknown", p.Manager)
 		}
+		if p.Manager == "macos-bundle" && p.BundleID == "" {
+			return nil, errors.New("macos-bundle software example needs bundle_id")
+		}
+		if p.Manager != "macos-bundle" && p.Name == "" {
+			return nil, errors.New("software example needs a name")
+		}
 		hits = s.MatchSoftware(p.Manager, p.Name, p.BundleID)
 	}
 	if p := ex.Service; p != nil {
 		set++
+		if !slices.Contains(OSes, p.OS) || p.Name == "" {
+			return nil, fmt.Errorf("service example needs os (one of %s) and name", strings.Join(OSes, ", "))
+		}
 		hits = s.MatchService(p.OS, p.Name)
 	}
 	if ex.Domain != "" {
@@ -376,6 +474,9 @@ func (s *Signature) MatchExample(ex Example) ([]Hit, error) {
 	}
 	if p := ex.PE; p != nil {
 		set++
+		if p.OriginalFilename == "" && p.CompanyName == "" && p.ProductName == "" {
+			return nil, errors.New("pe example needs original_filename, company_name or product_name")
+		}
 		hits = s.MatchPE(p.OriginalFilename, p.CompanyName, p.ProductName)
 	}
 	if ex.Signer != "" {

@@ -16,7 +16,7 @@ type Hit struct {
 
 type compiled struct {
 	names, clientNames, paths map[string][]wildcard
-	cmdline, sessionCmdline  []*regexp.Regexp
+	cmdline, sessionCmdline   []*regexp.Regexp
 	peOrig, peCompany, peProd []wildcard
 	signers                   []wildcard
 	swWindows, swMSIX         []wildcard
@@ -172,11 +172,78 @@ func (s *Signature) MatchPE(orig, company, product string) []Hit {
 }
 
 // MatchSigner matches an Authenticode signer subject (CN or full subject).
+// For a full X.500 subject ("CN=AnyDesk Software GmbH, O=…, C=DE") the CN and
+// O values are tried as well, so authors write the plain organisation name.
 func (s *Signature) MatchSigner(subject string) []Hit {
-	if p, ok := firstMatch(s.c.signers, subject); ok {
-		return []Hit{s.hit("signers", p, subject)}
+	for _, v := range append([]string{subject}, dnValues(subject)...) {
+		if p, ok := firstMatch(s.c.signers, v); ok {
+			return []Hit{s.hit("signers", p, subject)}
+		}
 	}
 	return nil
+}
+
+// dnValues returns the CN and O values of an X.500 subject string. Values may
+// be quoted or use backslash escapes; a comma-separated piece without "=" is
+// taken as part of the previous value, as Windows tools print
+// "CN=DUC FABULOUS CO.,LTD" unescaped. It returns nil when s is no DN.
+func dnValues(s string) []string {
+	if !strings.Contains(s, "=") {
+		return nil
+	}
+	var parts []string
+	var cur strings.Builder
+	quoted, escaped := false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case (r == ',' || r == ';' || r == '+') && !quoted:
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	parts = append(parts, cur.String())
+	type attr struct{ key, val string }
+	var attrs []attr
+	for _, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		if ok && isAttrKey(strings.TrimSpace(k)) {
+			attrs = append(attrs, attr{strings.ToUpper(strings.TrimSpace(k)), strings.TrimSpace(v)})
+			continue
+		}
+		if len(attrs) > 0 {
+			attrs[len(attrs)-1].val += "," + p
+		}
+	}
+	var out []string
+	for _, a := range attrs {
+		if a.key == "CN" || a.key == "O" {
+			out = append(out, strings.TrimSpace(a.val))
+		}
+	}
+	return out
+}
+
+// isAttrKey reports whether k looks like a DN attribute type (CN, O, OU,
+// serialNumber, 2.5.4.97…).
+func isAttrKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // ListenPort reports the signature's port entry covering port/proto, if any.

@@ -42,8 +42,10 @@ func compileAll(ps []string) []wildcard {
 	return out
 }
 
-// firstMatch returns the first pattern matching v.
+// firstMatch returns the first pattern matching v. Surrounding white space
+// and NUL padding (common in PE version strings) are ignored.
 func firstMatch(ws []wildcard, v string) (string, bool) {
+	v = strings.Trim(v, " \t\r\n\x00")
 	if v == "" {
 		return "", false
 	}
