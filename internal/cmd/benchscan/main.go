@@ -1,0 +1,86 @@
+// Command benchscan compares a full `ratwatch scan` with the shell trio that
+// gathers the same facts (ps, ss, dpkg-query): median wall time of N runs
+// each, the ratio, and ratwatch's peak RSS. Run through scripts/bench.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"syscall"
+	"time"
+)
+
+func main() {
+	bin := flag.String("bin", "./ratwatch", "ratwatch binary")
+	n := flag.Int("n", 7, "runs per side (median taken)")
+	flag.Parse()
+	trio := [][]string{
+		{"ps", "-eo", "pid,ppid,user,lstart,args"},
+		{"ss", "-tanp"},
+		{"dpkg-query", "-W"},
+	}
+	for _, c := range trio {
+		if _, err := exec.LookPath(c[0]); err != nil {
+			fmt.Fprintf(os.Stderr, "benchscan: %s not found\n", c[0])
+			os.Exit(1)
+		}
+	}
+	// Warm both sides once (page cache), then measure alternately.
+	run([]string{*bin, "scan", "-o", "json"})
+	for _, c := range trio {
+		run(c)
+	}
+	var rw, tr []time.Duration
+	var peak int64
+	for i := 0; i < *n; i++ {
+		d, rss := run([]string{*bin, "scan", "-o", "json"})
+		rw = append(rw, d)
+		if rss > peak {
+			peak = rss
+		}
+		var t time.Duration
+		for _, c := range trio {
+			d, _ := run(c)
+			t += d
+		}
+		tr = append(tr, t)
+	}
+	mr, mt := median(rw), median(tr)
+	fmt.Printf("ratwatch scan      median %8.1f ms  (runs %v)\n", ms(mr), list(rw))
+	fmt.Printf("ps + ss + dpkg-q   median %8.1f ms  (runs %v)\n", ms(mt), list(tr))
+	fmt.Printf("ratio ratwatch/trio = %.2fx (target <= 1.00x)\n", float64(mr)/float64(mt))
+	fmt.Printf("ratwatch peak RSS   = %.1f MB (target < 50 MB)\n", float64(peak)/1024)
+}
+
+// run executes a command with output discarded; returns wall time and max RSS (KiB).
+func run(argv []string) (time.Duration, int64) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	start := time.Now()
+	_ = cmd.Run() // ratwatch exits 2/3 when it finds tools: not an error here
+	d := time.Since(start)
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	return d, rss
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func list(ds []time.Duration) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, fmt.Sprintf("%.0f", ms(d)))
+	}
+	return out
+}
