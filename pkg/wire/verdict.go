@@ -185,6 +185,7 @@ func (a *Analyzer) decide(f *flowState) {
 		switch f.Protocol {
 		case ProtoRadmin, ProtoNoMachine, ProtoCitrixICA:
 			controlled = 1 // the listening server is the controlled machine
+			f.Controlled = "server"
 		}
 		switch {
 		case bulk >= 0:
@@ -298,6 +299,11 @@ func (a *Analyzer) buildTools() {
 		case VerdictSession:
 			a.rep.Records = append(a.rep.Records, a.record(f, dir))
 		case VerdictAttempt:
+			if f.By == ByPort || f.By == ByIPRange {
+				// A port or address range alone does not make a
+				// connection attempt worth a record.
+				continue
+			}
 			if t.Attempts <= MaxAttemptRecords {
 				a.rep.Records = append(a.rep.Records, a.record(f, dir))
 			} else {

@@ -1,0 +1,153 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/signature"
+	"github.com/ratwatch/ratwatch/pkg/wire/pcapfile"
+)
+
+// checkRecords verifies the session records of a report: one per session and
+// per attempt, with packet evidence whose offset is a real packet record.
+func checkRecords(t *testing.T, rep *Report) {
+	t.Helper()
+	want := 0
+	for _, f := range rep.Flows {
+		if f.Verdict == VerdictSession || f.Verdict == VerdictAttempt && f.By != ByPort && f.By != ByIPRange {
+			want++
+		}
+	}
+	if len(rep.Records) != want {
+		t.Errorf("%d records, want %d", len(rep.Records), want)
+	}
+	data, err := os.ReadFile(rep.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Records {
+		if r.Parser != Parser || r.Tool == "" || r.Start == nil || r.End == nil || r.RemoteIP == "" {
+			t.Errorf("incomplete record %+v", r)
+		}
+		if r.Outcome == session.Established && !r.IsSession() {
+			t.Errorf("established record not a session")
+		}
+		if len(r.Evidence) == 0 {
+			t.Errorf("record without evidence: %+v", r)
+		}
+		for _, ev := range r.Evidence {
+			if ev.Kind != evidence.KindPacket || ev.Path != rep.Name || ev.RecordID == 0 || ev.Socket == nil || ev.Offset <= 0 {
+				t.Errorf("bad evidence %+v", ev)
+				continue
+			}
+			if !isRecordAt(data, ev.Offset) {
+				t.Errorf("evidence offset %d (packet %d) is not a packet record", ev.Offset, ev.RecordID)
+			}
+		}
+	}
+}
+
+// isRecordAt checks that a packet record starts at off: a pcapng packet
+// block, or a classic pcap record header whose lengths fit.
+func isRecordAt(data []byte, off int64) bool {
+	if off+16 > int64(len(data)) {
+		return false
+	}
+	if binary.LittleEndian.Uint32(data) == 0x0a0d0d0a {
+		switch binary.LittleEndian.Uint32(data[off:]) {
+		case 2, 3, 6:
+			return true
+		}
+		return false
+	}
+	order := binary.ByteOrder(binary.LittleEndian)
+	if binary.BigEndian.Uint32(data) == 0xa1b2c3d4 || binary.BigEndian.Uint32(data) == 0xa1b23c4d {
+		order = binary.BigEndian
+	}
+	capLen := int64(order.Uint32(data[off+8:]))
+	origLen := int64(order.Uint32(data[off+12:]))
+	return capLen <= origLen && off+16+capLen <= int64(len(data))
+}
+
+// TestTruncatedCapture cuts a real capture in the middle of a packet: what
+// was read is still reported, and the error names the offset.
+func TestTruncatedCapture(t *testing.T) {
+	dir := pcapDir(t)
+	for _, name := range []string{"ndpi/anydesk-2_2021_lan_direct_session.pcap", "ndpi/teamviewer_2022_full.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Find the record that covers 70% of the file and cut inside it.
+			pr, err := pcapfile.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cutRecord int64
+			var before uint64
+			for {
+				p, err := pr.Next()
+				if err != nil {
+					t.Fatal("no record covers 70%")
+				}
+				if p.Offset+int64(p.CapLen) > int64(len(data))*7/10 && p.CapLen > 100 {
+					cutRecord = p.Offset
+					before = p.Index - 1
+					break
+				}
+			}
+			cut := data[:cutRecord+40]
+			rep, err := Analyze(context.Background(), bytes.NewReader(cut), name, Options{Signatures: fixtureSignatures(t)})
+			if err == nil {
+				t.Fatal("no error for a capture cut mid-packet")
+			}
+			var perr *pcapfile.Error
+			if !errors.As(err, &perr) || perr.Offset != cutRecord || !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("error %v: want a pcapfile.Error at offset %d", err, cutRecord)
+			}
+			if !strings.Contains(rep.Error, "offset ") || rep.Stats.Packets != before {
+				t.Errorf("report error %q, packets %d (want %d)", rep.Error, rep.Stats.Packets, before)
+			}
+			if len(rep.Tools) == 0 {
+				t.Errorf("no tool reported from the readable part")
+			}
+		})
+	}
+}
+
+// TestBuiltinSignatures runs with the embedded signature set (whatever files
+// it has now): the protocol-recognised tools must not depend on it, and the
+// AnyDesk relay names must be attributed when its signature is present.
+func TestBuiltinSignatures(t *testing.T) {
+	dir := pcapDir(t)
+	sigs, err := signature.Builtin(signature.Options{})
+	if err != nil {
+		t.Skipf("built-in signatures do not load right now: %v", err)
+	}
+	rep, err := analyzeFile(t, filepath.Join(dir, "ndpi/anydesk-2_2021_lan_direct_session.pcap"), Options{Signatures: sigs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := rep.Tool(ToolAnyDesk)
+	if tr == nil || tr.Verdict != VerdictSession || tr.Direction != session.Incoming {
+		t.Fatalf("anydesk: %+v", tr)
+	}
+	if sigs.Get("anydesk") != nil && len(tr.Names) != 2 {
+		t.Errorf("relay names %v, want the two relay-*.net.anydesk.com lookups", tr.Names)
+	}
+	for _, id := range []string{"teamviewer", "windows-rdp", "realvnc"} {
+		if sigs.Get(id) == nil {
+			t.Logf("note: no built-in signature %q yet", id)
+		}
+	}
+}
