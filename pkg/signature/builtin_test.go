@@ -1,0 +1,88 @@
+package signature_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/ratwatch/ratwatch/pkg/signature"
+)
+
+// requiredIDs are referred to by other packages and by the docs.
+var requiredIDs = []string{
+	"anydesk", "teamviewer", "logmein", "logmein-rescue", "goto-resolve",
+	"screenconnect", "quick-assist", "ultraviewer", "supremo", "anyviewer",
+	"rustdesk", "splashtop", "chrome-remote-desktop", "zoho-assist", "aeroadmin",
+	"ammyy-admin", "remotepc", "dwservice", "isl-light", "hoptodesk", "awesun",
+	"todesk", "atera", "ninjaone", "meshcentral", "action1", "tightvnc",
+	"ultravnc", "realvnc", "tigervnc", "x11vnc", "xrdp", "windows-rdp", "freerdp",
+	"radmin", "nomachine", "parsec", "remote-utilities", "beyondtrust",
+	"gotomypc", "kaseya-vsa", "simplehelp", "fleetdeck", "netsupport",
+	"dameware", "getscreen",
+}
+
+// scamIDs are reported in tech-support scams (docs/signatures.md lists the
+// sources); they must carry scam_use: true.
+var scamIDs = []string{
+	"anydesk", "teamviewer", "logmein-rescue", "screenconnect", "quick-assist",
+	"ultraviewer", "supremo", "anyviewer", "rustdesk", "splashtop", "zoho-assist",
+	"aeroadmin", "ammyy-admin", "remotepc", "isl-light", "hoptodesk", "awesun",
+	"todesk", "goto-resolve", "netsupport", "simplehelp",
+}
+
+func builtin(t *testing.T) *signature.Set {
+	t.Helper()
+	set, err := signature.Builtin(signature.Options{})
+	if err != nil {
+		t.Fatalf("builtin signatures: %v", err)
+	}
+	return set
+}
+
+func TestBuiltinSet(t *testing.T) {
+	set := builtin(t)
+	if n := len(set.Signatures); n < 45 {
+		t.Errorf("builtin set has %d signatures, want at least 45", n)
+	}
+	for _, id := range requiredIDs {
+		if set.Get(id) == nil {
+			t.Errorf("builtin set lacks signature %q", id)
+		}
+	}
+	for _, id := range scamIDs {
+		if s := set.Get(id); s != nil && !s.ScamUse {
+			t.Errorf("%s: scam_use should be true", id)
+		}
+	}
+	for _, s := range set.Signatures {
+		if got, want := filepath.Base(s.File), s.ID+".yaml"; got != want {
+			t.Errorf("signature %q is in %s, want %s", s.ID, got, want)
+		}
+		if s.Description == "" || len(s.References) == 0 {
+			t.Errorf("%s: needs a description and at least one reference", s.ID)
+		}
+	}
+	if set.Version == "" {
+		t.Error("set has no version")
+	}
+}
+
+// The on-disk directory (what `ratwatch signatures validate signatures/`
+// reads) must give the same set as the embedded copy.
+func TestBuiltinMatchesDirectory(t *testing.T) {
+	set := builtin(t)
+	dir, err := signature.LoadPaths([]string{"../../signatures"}, signature.Options{})
+	if err != nil {
+		t.Fatalf("load signatures/: %v", err)
+	}
+	var a, b []string
+	for _, s := range set.Signatures {
+		a = append(a, s.ID)
+	}
+	for _, s := range dir.Signatures {
+		b = append(b, s.ID)
+	}
+	if !slices.Equal(a, b) {
+		t.Errorf("embedded ids %v differ from directory ids %v", a, b)
+	}
+}
