@@ -1,8 +1,11 @@
 package signature_test
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ratwatch/ratwatch/pkg/signature"
@@ -84,5 +87,38 @@ func TestBuiltinMatchesDirectory(t *testing.T) {
 	}
 	if !slices.Equal(a, b) {
 		t.Errorf("embedded ids %v differ from directory ids %v", a, b)
+	}
+}
+
+// docs/signatures.md carries a table of every tool; keep it in sync.
+func TestDocsListEverySignature(t *testing.T) {
+	b, err := os.ReadFile("../../docs/signatures.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	k := strings.Index(doc, "\n## The tools")
+	if k < 0 {
+		t.Fatal(`docs/signatures.md lacks the "## The tools" section`)
+	}
+	doc = doc[k:]
+	for _, s := range builtin(t).Signatures {
+		scam := "no"
+		if s.ScamUse {
+			scam = "yes"
+		}
+		row := fmt.Sprintf("| `%s` | ", s.ID)
+		i := strings.Index(doc, row)
+		if i < 0 {
+			t.Errorf("docs/signatures.md has no table row for %s", s.ID)
+			continue
+		}
+		line := doc[i:]
+		if j := strings.IndexByte(line, '\n'); j >= 0 {
+			line = line[:j]
+		}
+		if !strings.Contains(line, " | "+s.Category+" | "+scam+" | ") {
+			t.Errorf("docs row for %s should say category %s, scam_use %s: %s", s.ID, s.Category, scam, line)
+		}
 	}
 }

@@ -106,6 +106,16 @@ category: vnc
 			wantFile: "bad.yaml", wantLine: 2, wantMsg: `missing required field "name"`,
 		},
 		{
+			name: "duplicate key",
+			files: map[string]string{"bad.yaml": `id: bad
+name: Bad
+vendor: V
+category: vnc
+name: Worse
+` + tail},
+			wantFile: "bad.yaml", wantLine: 5, wantMsg: "already defined",
+		},
+		{
 			name: "bad category",
 			files: map[string]string{"bad.yaml": `id: bad
 name: Bad
