@@ -1,0 +1,467 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// XRDPServer is a running xrdp + xrdp-sesman pair listening on
+// 127.0.0.1:Port, with a throwaway local user that may log in.
+type XRDPServer struct {
+	Port      int
+	PID       int // xrdp listener (runs as user xrdp); per-connection children are in its process group
+	SesmanPID int // xrdp-sesman (root); session children (Xorg, xrdp-chansrv, the "window manager") are in its process group
+
+	User     string // throwaway user
+	Password string
+	UID      int
+	Home     string
+
+	LogPath          string // xrdp log (LogFile= in the copied xrdp.ini)
+	SesmanLogPath    string // xrdp-sesman log (LogFile= in the copied sesman.ini)
+	ConfigPath       string // copied xrdp.ini
+	SesmanConfigPath string // copied sesman.ini
+	// SesmanPort is the port xrdp uses to reach sesman. xrdp reads it from
+	// /etc/xrdp/sesman.ini, so it cannot be changed per test: that is why
+	// the lab runs one XRDP at a time per machine (a file lock).
+	SesmanPort int
+	// DisplayOffset is sesman's X11DisplayOffset: sessions get the first
+	// free display number from there.
+	DisplayOffset int
+
+	xrdp, sesman *Proc
+}
+
+// Addr is "127.0.0.1:Port".
+func (s *XRDPServer) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
+// WaitLog waits up to d for substr in the xrdp log; it fails the test if it
+// does not appear.
+func (s *XRDPServer) WaitLog(t testing.TB, substr string, d time.Duration) {
+	t.Helper()
+	if err := WaitForLog(s.LogPath, substr, d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitSesmanLog is WaitLog for the sesman log.
+func (s *XRDPServer) WaitSesmanLog(t testing.TB, substr string, d time.Duration) {
+	t.Helper()
+	if err := WaitForLog(s.SesmanLogPath, substr, d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SessionPIDs lists the live processes of the throwaway user: the session
+// sesman started (Xorg, xrdp-chansrv, the "window manager" sleep).
+func (s *XRDPServer) SessionPIDs() []int { return uidProcs(s.UID) }
+
+// Stop stops xrdp and sesman (with their session children) now; the user is
+// removed in cleanup.
+func (s *XRDPServer) Stop() error {
+	err1 := s.xrdp.Stop()
+	err2 := s.sesman.Stop()
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}
+
+// xrdpLockPath serialises XRDP across test binaries on this machine: xrdp
+// always talks to the sesman port in /etc/xrdp/sesman.ini.
+const (
+	xrdpLockPath = "/tmp/ratwatch-lab-xrdp.lock"
+	xrdpLockWait = 3 * time.Minute
+)
+
+// XRDP starts xrdp-sesman and xrdp in the foreground (-n, pids held) with
+// copies of sesman.ini and xrdp.ini: xrdp listens on 127.0.0.1:P
+// (port=tcp://.:P), both log to files in a temp dir, sessions start at a
+// free display number. A throwaway user (useradd -m, random password) whose
+// ~/startwm.sh is `exec sleep 600` can log in. Cleanup stops xrdp, sesman
+// and every process of the session by pid/process group, removes the user
+// (userdel -r) and the temp dir. Needs root.
+func XRDP(t testing.TB) *XRDPServer {
+	t.Helper()
+	RequireRoot(t)
+	Require(t, "xrdp", "xrdp-sesman", "Xorg", "useradd", "userdel", "chpasswd")
+	if _, err := os.Stat("/usr/lib/xorg/modules/drivers/xrdpdev_drv.so"); err != nil {
+		failOrSkip(t, "lab: xorgxrdp is not installed; install with: sudo scripts/install-test-deps")
+	}
+	xrdpBin, _ := binPath("xrdp")
+	sesmanBin, _ := binPath("xrdp-sesman")
+
+	unlock := lockFile(t, xrdpLockPath, xrdpLockWait)
+	t.Cleanup(unlock)
+
+	sysSesman, err := os.ReadFile("/etc/xrdp/sesman.ini")
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	sysXrdp, err := os.ReadFile("/etc/xrdp/xrdp.ini")
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	sesmanPort := 3350
+	if v, ok := getINI(string(sysSesman), "Globals", "ListenPort"); ok {
+		if p, err := strconv.Atoi(v); err == nil {
+			sesmanPort = p
+		}
+	}
+	if pids, _ := ListenerPIDs(sesmanPort); IsListening(sesmanPort) {
+		failOrSkip(t, fmt.Sprintf("lab: port %d (xrdp-sesman) is already in use by pids %v; "+
+			"another xrdp-sesman not started by the lab is running", sesmanPort, pids))
+	}
+
+	xu, err := user.Lookup("xrdp")
+	if err != nil {
+		t.Fatalf("lab: user xrdp: %v (is the xrdp package installed?)", err)
+	}
+	xuid, _ := strconv.Atoi(xu.Uid)
+	xgid, _ := strconv.Atoi(xu.Gid)
+	groups := []uint32{uint32(xgid)}
+	if g, err := user.LookupGroup("ssl-cert"); err == nil {
+		// xrdp reads /etc/xrdp/key.pem (snakeoil, group ssl-cert).
+		gid, _ := strconv.Atoi(g.Gid)
+		groups = append(groups, uint32(gid))
+	}
+
+	// /run is a tmpfs: recreate /run/xrdp/sockdir if it is gone.
+	if _, err := os.Stat("/run/xrdp/sockdir"); err != nil {
+		if out, err := exec.Command("sh", "/usr/share/xrdp/socksetup").CombinedOutput(); err != nil {
+			t.Fatalf("lab: /usr/share/xrdp/socksetup: %v: %s", err, out)
+		}
+	}
+
+	dir := scratchDir(t, "xrdp")
+	s := &XRDPServer{
+		LogPath:          filepath.Join(dir, "xrdp.log"),
+		SesmanLogPath:    filepath.Join(dir, "xrdp-sesman.log"),
+		ConfigPath:       filepath.Join(dir, "xrdp.ini"),
+		SesmanConfigPath: filepath.Join(dir, "sesman.ini"),
+		SesmanPort:       sesmanPort,
+	}
+
+	s.User, s.Password, s.UID, s.Home = createUser(t)
+
+	// sesman.ini: own log file, no syslog, free display numbers.
+	s.DisplayOffset = FreeDisplay(t)
+	sc := string(sysSesman)
+	sc = setINI(sc, "Logging", "LogFile", s.SesmanLogPath)
+	sc = setINI(sc, "Logging", "EnableSyslog", "false")
+	sc = setINI(sc, "Logging", "LogLevel", "INFO")
+	sc = setINI(sc, "Sessions", "X11DisplayOffset", strconv.Itoa(s.DisplayOffset))
+	sc = setINI(sc, "ChansrvLogging", "EnableSyslog", "false")
+	if err := os.WriteFile(s.SesmanConfigPath, []byte(sc), 0o644); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+
+	sesman, err := startProc(t, "xrdp-sesman", exec.Command(sesmanBin, "-n", "-c", s.SesmanConfigPath), filepath.Join(dir, "xrdp-sesman.stdout"))
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	s.sesman, s.SesmanPID = sesman, sesman.PID
+	if err := waitListening(sesman, sesmanPort, StartTimeout); err != nil {
+		t.Fatalf("%v\nsesman log:\n%s", err, tail(s.SesmanLogPath, 2000))
+	}
+
+	// xrdp runs as user xrdp: it must be able to write its log.
+	for _, f := range []string{s.LogPath, filepath.Join(dir, "xrdp.stdout")} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatalf("lab: %v", err)
+		}
+		if err := os.Chown(f, xuid, xgid); err != nil {
+			t.Fatalf("lab: %v", err)
+		}
+	}
+	xrdp, port := startServer(t, "xrdp", filepath.Join(dir, "xrdp.stdout"), func(port int) *exec.Cmd {
+		xc := string(sysXrdp)
+		xc = setINI(xc, "Globals", "port", fmt.Sprintf("tcp://.:%d", port)) // tcp://. is 127.0.0.1
+		xc = setINI(xc, "Logging", "LogFile", s.LogPath)
+		xc = setINI(xc, "Logging", "EnableSyslog", "false")
+		xc = setINI(xc, "Logging", "LogLevel", "INFO")
+		if err := os.WriteFile(s.ConfigPath, []byte(xc), 0o644); err != nil {
+			t.Fatalf("lab: %v", err)
+		}
+		cmd := exec.Command(xrdpBin, "-n", "-c", s.ConfigPath)
+		cmd.Dir = dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(xuid), Gid: uint32(xgid), Groups: groups}}
+		return cmd
+	})
+	s.xrdp, s.PID, s.Port = xrdp, xrdp.PID, port
+	return s
+}
+
+// lockFile takes an exclusive flock on path, polling until d passes.
+func lockFile(t testing.TB, path string, d time.Duration) (unlock func()) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatalf("lab: lock %s: %v", path, err)
+	}
+	start := time.Now()
+	ok := waitUntilEvery(d, 100*time.Millisecond, func() bool {
+		return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
+	})
+	if !ok {
+		f.Close()
+		t.Fatalf("lab: lock %s still held by another test process after %v", path, d)
+	}
+	if w := time.Since(start); w > time.Second {
+		t.Logf("lab: waited %v for %s", w.Round(time.Millisecond), path)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}
+}
+
+// waitUntilEvery is waitUntil with its own poll interval.
+func waitUntilEvery(d, every time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(every)
+	}
+}
+
+// createUser adds a throwaway user with a home, a random password and a
+// ~/startwm.sh that just sleeps, and registers its removal: every process
+// of the user is stopped by pid, files it left in /tmp/.X11-unix and
+// /run/xrdp/sockdir are removed, then userdel -r.
+func createUser(t testing.TB) (name, password string, uid int, home string) {
+	t.Helper()
+	name = "rwlab" + randHex(4)
+	password = "Rw-" + randHex(8)
+	if out, err := runBounded(30*time.Second, nil, "useradd", "-m", "-s", "/bin/sh", name); err != nil {
+		t.Fatalf("lab: useradd %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() { removeUser(t, name) })
+	if out, err := runBounded(30*time.Second, strings.NewReader(name+":"+password+"\n"), "chpasswd"); err != nil {
+		t.Fatalf("lab: chpasswd: %v: %s", err, out)
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatalf("lab: lookup %s: %v", name, err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	home = u.HomeDir
+	wm := filepath.Join(home, "startwm.sh")
+	if err := os.WriteFile(wm, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	if err := os.Chown(wm, uid, gid); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	return name, password, uid, home
+}
+
+func removeUser(t testing.TB, name string) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Logf("lab: user %s already gone: %v", name, err)
+		return
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	// Normally sesman's process group stop has ended the session already.
+	if pids := uidProcs(uid); len(pids) > 0 {
+		t.Logf("lab: stopping leftover processes of %s: %s", name, describe(pids))
+		stopPIDs(pids)
+	}
+	removeOwnedFiles(uid, "/tmp/.X11-unix", "/run/xrdp/sockdir", "/tmp")
+	if out, err := runBounded(30*time.Second, nil, "userdel", "-r", name); err != nil {
+		// Exit 12: mail spool or home could not be removed; say so but go on.
+		t.Logf("lab: userdel -r %s: %v: %s", name, err, out)
+	}
+	if _, err := os.Stat(u.HomeDir); err == nil {
+		os.RemoveAll(u.HomeDir)
+	}
+}
+
+// uidProcs lists live processes whose real uid is uid.
+func uidProcs(uid int) []int {
+	var pids []int
+	for _, pid := range allPIDs() {
+		if u, err := procUID(pid); err == nil && u == uid {
+			if st, err := readStat(pid); err == nil && st.state != 'Z' {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+// stopPIDs sends SIGTERM to each pid, waits up to StopGrace, then SIGKILLs
+// the ones left. Only for pids the lab owns (e.g. the throwaway user's).
+func stopPIDs(pids []int) {
+	for _, p := range pids {
+		syscall.Kill(p, syscall.SIGTERM)
+	}
+	alive := func() []int {
+		var left []int
+		for _, p := range pids {
+			if st, err := readStat(p); err == nil && st.state != 'Z' {
+				left = append(left, p)
+			}
+		}
+		return left
+	}
+	if waitUntil(StopGrace, func() bool { return len(alive()) == 0 }) {
+		return
+	}
+	for _, p := range alive() {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+	waitUntil(StopGrace, func() bool { return len(alive()) == 0 })
+}
+
+// removeOwnedFiles removes the direct entries of dirs owned by uid (X
+// sockets, lock files, xrdp sockets left by a killed session).
+func removeOwnedFiles(uid int, dirs ...string) {
+	for _, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			p := filepath.Join(d, e.Name())
+			fi, err := os.Lstat(p)
+			if err != nil {
+				continue
+			}
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && uid != 0 {
+				os.RemoveAll(p)
+			}
+		}
+	}
+}
+
+// runBounded runs a short helper command (useradd, chpasswd…) with a
+// deadline and returns its combined output.
+func runBounded(d time.Duration, stdin *strings.Reader, name string, args ...string) (string, error) {
+	bin, err := binPath(name)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...) // killed by pid on timeout
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%s: no exit after %v", name, d)
+	}
+	return out.String(), err
+}
+
+// SessionDisplays returns the display numbers sesman reported starting
+// sessions on, from its log.
+func (s *XRDPServer) SessionDisplays() []int {
+	b, _ := os.ReadFile(s.SesmanLogPath)
+	var out []int
+	for _, m := range sessionDisplayRe.FindAllStringSubmatch(string(b), -1) {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			out = appendUnique(out, n)
+		}
+	}
+	return out
+}
+
+var sessionDisplayRe = regexp.MustCompile(`Session started successfully for user \S+ on display (\d+)`)
+
+// FreeRDPShadow shares disp over RDP with freerdp-shadow-cli on
+// 127.0.0.1:P (/bind-address:127.0.0.1, -auth: no user or PAM needed). Its
+// stdout and stderr, at WLOG_LEVEL=INFO and line-buffered, are the log
+// ("Client from 127.0.0.1 is activated (800x600@32)" on a session).
+func FreeRDPShadow(t testing.TB, disp Display) *Server {
+	t.Helper()
+	Require(t, "freerdp-shadow-cli")
+	bin, _ := binPath("freerdp-shadow-cli")
+	home := t.TempDir()
+	logPath := filepath.Join(t.TempDir(), "freerdp-shadow.log")
+	// stdbuf -oL: its log goes through stdio, fully buffered into a file and
+	// lost at SIGTERM otherwise. stdbuf execs, so the pid is the server's.
+	stdbuf, err := binPath("stdbuf")
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	p, port := startServer(t, "freerdp-shadow-cli", logPath, func(port int) *exec.Cmd {
+		cmd := exec.Command(stdbuf, "-oL", "-eL", bin, fmt.Sprintf("/port:%d", port), "/bind-address:127.0.0.1", "-auth")
+		// HOME: the server writes its generated certificate there.
+		// WLOG_LEVEL=INFO: log connections (the default level logs none).
+		cmd.Env = append(os.Environ(), disp.Env(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "WLOG_LEVEL=INFO")
+		return cmd
+	})
+	return &Server{Name: "freerdp-shadow-cli", PID: p.PID, Port: port, LogPath: logPath, Display: disp, proc: p}
+}
+
+// Client is a GUI client started by the lab. It is stopped by Stop, in
+// cleanup, or after MaxClientLifetime, whichever comes first.
+type Client struct {
+	Name    string
+	PID     int
+	LogPath string
+	proc    *Proc
+	timer   *time.Timer
+}
+
+// Stop stops the client now.
+func (c *Client) Stop() error {
+	c.timer.Stop()
+	return c.proc.Stop()
+}
+
+// Exited reports whether the client has exited.
+func (c *Client) Exited() bool { return c.proc.Exited() }
+
+// Wait waits up to d for the client to exit by itself.
+func (c *Client) Wait(d time.Duration) error { return c.proc.Wait(d) }
+
+// Log returns the client's output so far.
+func (c *Client) Log() string {
+	b, _ := os.ReadFile(c.LogPath)
+	return string(b)
+}
+
+// XFreeRDP runs `xfreerdp /v:host:port /u:user /p:pass /cert:ignore
+// /size:800x600` on disp (use a second Xvfb, not the one being served).
+// The pid is xfreerdp's own (no wrapper). Output goes to the client's log.
+func XFreeRDP(t testing.TB, disp Display, host string, port int, user, pass string) *Client {
+	t.Helper()
+	Require(t, "xfreerdp")
+	bin, _ := binPath("xfreerdp")
+	home := t.TempDir()
+	logPath := filepath.Join(t.TempDir(), "xfreerdp.log")
+	cmd := exec.Command(bin, fmt.Sprintf("/v:%s:%d", host, port), "/u:"+user, "/p:"+pass,
+		"/cert:ignore", "/size:800x600")
+	cmd.Env = append(os.Environ(), disp.Env(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	p, err := startProc(t, "xfreerdp", cmd, logPath)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	c := &Client{Name: "xfreerdp", PID: p.PID, LogPath: logPath, proc: p}
+	c.timer = time.AfterFunc(MaxClientLifetime, func() { p.Stop() })
+	t.Cleanup(func() { c.timer.Stop() })
+	return c
+}
