@@ -109,6 +109,9 @@ type LogFile struct {
 	Errors    []string   `json:"errors,omitempty"`
 	// Found is how the path was found ("signature", "process -o flag", "argument").
 	Found string `json:"found,omitempty"`
+	// Shared is true for a log that several tools write to (an event log):
+	// its presence says nothing about this tool; only its records do.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // ScannerStatus says how completely a scanner ran.

@@ -166,7 +166,9 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		if s := set.Get(l.Tool); s != nil {
 			t := get(s)
 			t.Logs = append(t.Logs, l)
-			if l.Lines > 0 || l.Records > 0 {
+			// A shared log (event log) says the tool was here only through
+			// its own records; its mere presence belongs to the OS.
+			if (!l.Shared && l.Lines > 0) || l.Records > 0 {
 				t.Matches = append(t.Matches, report.Match{Kind: "log",
 					Why: fmt.Sprintf("%s log %s (%d lines, %d session records)", l.Parser, l.Path, l.Lines, l.Records),
 					Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: l.Parser, Path: l.Path, SHA256: l.SHA256,

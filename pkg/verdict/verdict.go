@@ -395,10 +395,14 @@ func serverOutbound(t *match.Tool) []match.SockMatch {
 	return out
 }
 
+// logLines counts lines of the tool's own logs (shared event logs count only
+// through records of this tool).
 func logLines(t *match.Tool) int {
 	n := 0
 	for _, l := range t.Logs {
-		n += l.Lines
+		if !l.Shared || l.Records > 0 {
+			n += l.Lines
+		}
 	}
 	return n
 }

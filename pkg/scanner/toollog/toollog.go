@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -41,18 +42,27 @@ const walkDepth = 8
 
 type job struct {
 	path, parser, tool, found string
+	// also lists further signatures that name the same file for the same
+	// parser (a shared event log): each gets its own coverage entry.
+	also []string
 }
 
 func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	st := inventory.ScannerStatus{Name: "tool-logs", Status: inventory.StatusOK}
 	var jobs []job
 	seen := map[string]bool{}
+	index := map[string]int{}
 	add := func(j job) {
 		k := j.parser + "\x00" + j.path
-		if !seen[k] {
-			seen[k] = true
-			jobs = append(jobs, j)
+		if i, ok := index[k]; ok {
+			if j.tool != "" && j.tool != jobs[i].tool && !slices.Contains(jobs[i].also, j.tool) {
+				jobs[i].also = append(jobs[i].also, j.tool)
+			}
+			return
 		}
+		seen[k] = true
+		index[k] = len(jobs)
+		jobs = append(jobs, j)
 	}
 	osName := env.Source.OS()
 	if len(env.LogPaths) == 0 {
@@ -66,7 +76,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 						}
 						for _, m := range ms {
 							if fi, err := env.Source.Stat(m); err == nil && fi.Mode().IsRegular() {
-								add(job{m, l.Parser, sig.ID, "signature " + sig.ID + " logs"})
+								add(job{m, l.Parser, sig.ID, "signature " + sig.ID + " logs", nil})
 							}
 						}
 					}
@@ -97,7 +107,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 			break
 		}
 		lf, recs := parseOne(env, j)
-		inv.Logs = append(inv.Logs, lf)
+		inv.Logs = append(inv.Logs, coverage(lf, j, recs)...)
 		inv.Sessions = append(inv.Sessions, recs...)
 		if lf.Status != inventory.StatusOK {
 			st.Unreadable++
@@ -121,6 +131,42 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	return inv
 }
 
+// coverage returns the log entries for one parsed file. A multi-tool parser
+// (an event log) yields one shared entry per tool that lists the file, each
+// counting only that tool's records, so reading Security.evtx covers RDP
+// without making every tool that lists it "present".
+func coverage(lf inventory.LogFile, j job, recs []session.Record) []inventory.LogFile {
+	p, ok := sessionlog.Get(j.parser)
+	if !ok || p.Tool() != "" {
+		return []inventory.LogFile{lf}
+	}
+	tools := append([]string{j.tool}, j.also...)
+	for _, r := range recs {
+		if !slices.Contains(tools, r.Tool) {
+			tools = append(tools, r.Tool)
+		}
+	}
+	var out []inventory.LogFile
+	for _, t := range tools {
+		if t == "" {
+			continue
+		}
+		c := lf
+		c.Tool, c.Shared, c.Records = t, true, 0
+		for _, r := range recs {
+			if r.Tool == t {
+				c.Records++
+			}
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		lf.Shared = true
+		return []inventory.LogFile{lf}
+	}
+	return out
+}
+
 // fromProcesses takes log paths from the command lines of running tool
 // processes (signature process.log_flags), e.g. `x11vnc -o /tmp/x.log`.
 func fromProcesses(env *scanner.Env) []job {
@@ -138,7 +184,7 @@ func fromProcesses(env *scanner.Env) []job {
 				if !filepath.IsAbs(lp) {
 					continue // relative to the process's cwd: not resolvable reliably
 				}
-				out = append(out, job{lp, sig.Logs[0].Parser, sig.ID, fmt.Sprintf("command line of pid %d", p.PID)})
+				out = append(out, job{lp, sig.Logs[0].Parser, sig.ID, fmt.Sprintf("command line of pid %d", p.PID), nil})
 			}
 		}
 	}
@@ -214,7 +260,7 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool) {
 						continue
 					}
 					if ok, _ := path.Match(strings.ToLower(pb), strings.ToLower(base)); ok {
-						return job{hostPath, l.Parser, sig.ID, "argument (file name)"}, true
+						return job{hostPath, l.Parser, sig.ID, "argument (file name)", nil}, true
 					}
 				}
 			}
@@ -222,14 +268,14 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool) {
 	}
 	f, err := env.Source.Open(hostPath)
 	if err != nil {
-		return job{hostPath, "", "", "argument"}, false
+		return job{hostPath, "", "", "argument", nil}, false
 	}
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
 	f.Close()
 	for _, p := range sessionlog.All() {
 		if sn, ok := p.(sessionlog.Sniffer); ok && sn.Sniff(head[:n], base) {
-			return job{hostPath, p.Name(), p.Tool(), "argument (content)"}, true
+			return job{hostPath, p.Name(), p.Tool(), "argument (content)", nil}, true
 		}
 	}
 	return job{}, false
