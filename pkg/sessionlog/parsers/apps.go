@@ -1,8 +1,25 @@
 package parsers
 
-import "github.com/ratwatch/ratwatch/pkg/sessionlog"
+import (
+	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/anydesk"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/rustdesk"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/splashtop"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/teamviewer"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/vncwin"
+)
 
 // appLogs: AnyDesk, TeamViewer, RustDesk, Splashtop, VNC-for-Windows and other tools' own text logs.
+//
+//	anydesk-trace, anydesk-connection-trace, anydesk-file-transfer   (tool anydesk)
+//	teamviewer-log, teamviewer-connections-incoming, teamviewer-connections (tool teamviewer)
+//	rustdesk (rustdesk), splashtop-splog (splashtop)
+//	tightvnc, ultravnc, realvnc (tools of the same names)
 func appLogs() []sessionlog.Parser {
-	return nil
+	var ps []sessionlog.Parser
+	ps = append(ps, anydesk.Parsers()...)
+	ps = append(ps, teamviewer.Parsers()...)
+	ps = append(ps, rustdesk.Parser{}, splashtop.SPLog{})
+	ps = append(ps, vncwin.Parsers()...)
+	return ps
 }
