@@ -306,6 +306,9 @@ func validate(s *Signature, root *yaml.Node, opt Options) Errors {
 	}
 	for i, l := range s.Logs {
 		path := fmt.Sprintf("logs.%d", i)
+		if c := l.Config; c != nil && (len(c.Process) == 0 || !strings.Contains(c.Key, ".")) {
+			add(path+".config", "log config needs process names and a Section.Key")
+		}
 		if l.Parser == "" {
 			add(path, "log entry needs a parser")
 		} else if opt.ParserExists != nil && !opt.ParserExists(l.Parser) {

@@ -135,7 +135,25 @@ const (
 type Log struct {
 	Parser string `yaml:"parser"`
 	Paths  PerOS  `yaml:"paths"`
-	Note   string `yaml:"note"`
+	// Config finds the log path in the tool's own configuration file, for
+	// tools whose log location is configurable (xrdp: -c FILE → [Logging]
+	// LogFile=).
+	Config *LogConfig `yaml:"config"`
+	Note   string     `yaml:"note"`
+}
+
+// LogConfig says where a tool's configuration names its log file.
+type LogConfig struct {
+	// Process names (as in process.names) whose command line is read.
+	Process []string `yaml:"process"`
+	// Flags name the configuration file on that command line ("-c FILE").
+	Flags []string `yaml:"flags"`
+	// Default configuration file when no flag is given (and offline).
+	Default PerOS `yaml:"default"`
+	// Key is the INI "Section.Key" holding the log path.
+	Key string `yaml:"key"`
+	// RelativeTo is the folder a relative log path is taken from.
+	RelativeTo string `yaml:"relative_to"`
 }
 
 // Examples are observations the signature must (TruePositives) and must not

@@ -6,6 +6,7 @@
 package toollog
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -87,6 +88,9 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 			for _, j := range fromProcesses(env) {
 				add(j)
 			}
+		}
+		for _, j := range fromConfigs(env) {
+			add(j)
 		}
 	}
 	var unknown []string
@@ -189,6 +193,84 @@ func fromProcesses(env *scanner.Env) []job {
 		}
 	}
 	return out
+}
+
+// fromConfigs reads log paths out of the tools' configuration files: the
+// file named on a running process's command line, else the default one.
+func fromConfigs(env *scanner.Env) []job {
+	var out []job
+	osName := env.Source.OS()
+	for _, sig := range env.Signatures.Signatures {
+		for _, l := range sig.Logs {
+			c := l.Config
+			if c == nil {
+				continue
+			}
+			var confs []string
+			var how []string
+			if env.Prior != nil {
+				for _, p := range env.Prior.Processes {
+					if !slices.ContainsFunc(c.Process, func(n string) bool { return strings.EqualFold(n, p.Name) }) {
+						continue
+					}
+					vals := flagValues(p.Args, c.Flags)
+					if len(vals) == 0 {
+						vals = c.Default.For(osName)
+					}
+					for _, v := range vals {
+						if !filepath.IsAbs(v) {
+							continue
+						}
+						confs = append(confs, v)
+						how = append(how, fmt.Sprintf("%s of pid %d", v, p.PID))
+					}
+				}
+			}
+			for _, d := range c.Default.For(osName) {
+				confs = append(confs, d)
+				how = append(how, d)
+			}
+			for i, conf := range confs {
+				lp, ok := iniValue(env, conf, c.Key)
+				if !ok || lp == "" {
+					continue
+				}
+				if !strings.HasPrefix(lp, "/") && c.RelativeTo != "" {
+					lp = path.Join(c.RelativeTo, lp)
+				}
+				if fi, err := env.Source.Stat(lp); err == nil && fi.Mode().IsRegular() {
+					out = append(out, job{lp, l.Parser, sig.ID, "configuration " + how[i] + " (" + c.Key + ")", nil})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// iniValue reads Section.Key from an INI file of the inspected system.
+func iniValue(env *scanner.Env, file, key string) (string, bool) {
+	section, name, _ := strings.Cut(key, ".")
+	f, err := env.Source.Open(file)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	cur := ""
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || l[0] == ';' || l[0] == '#' {
+			continue
+		}
+		if l[0] == '[' && strings.HasSuffix(l, "]") {
+			cur = strings.TrimSpace(l[1 : len(l)-1])
+			continue
+		}
+		if k, v, ok := strings.Cut(l, "="); ok && strings.EqualFold(cur, section) && strings.EqualFold(strings.TrimSpace(k), name) {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
 }
 
 // flagValues returns the values given to any of flags ("-o FILE" or "-o=FILE").
