@@ -112,12 +112,10 @@ func timeScore(a, b *Record) (time.Duration, bool) {
 	default:
 		// One side lost its start (log rotated, or the start is in another
 		// artifact): it continues an open record, or ends where the other ends.
-		full, frag := a, b
-		sf, sg := sa, sb
+		full, sf, sg := a, sa, sb // sg: the start-less one
 		if !sa.hasS {
-			full, frag, sf, sg = b, a, sb, sa
+			full, sf, sg = b, sb, sa
 		}
-		_ = frag
 		if !sg.hasE {
 			return 0, false
 		}
