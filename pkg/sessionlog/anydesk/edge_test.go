@@ -201,3 +201,33 @@ func TestSniff(t *testing.T) {
 		t.Error("file_transfer_trace sniff")
 	}
 }
+
+// TestNULPaddingAndTruncation: AnyDesk pre-allocates its traces with NULs
+// (the real samples have NUL runs before a line, at the file's start and
+// end); a NUL run before a line and a cut last line change nothing.
+func TestNULPaddingAndTruncation(t *testing.T) {
+	lines := strings.SplitAfter(portableTrace, "\r\n")
+	var b []byte
+	b = append(b, bytes.Repeat([]byte{0}, 300)...)
+	for i, l := range lines {
+		if i == 3 || i == 8 {
+			b = append(b, bytes.Repeat([]byte{0}, 1171)...)
+		}
+		b = append(b, l...)
+	}
+	b = append(b, "   info 2024-02-16 20:41:00.000       lsvc   6572   5380   11                anynet.any_socket - Accept req"...)
+	b = append(b, bytes.Repeat([]byte{0}, 2024)...)
+	res := parse(t, Trace{}, "ad.trace", b)
+	if len(res.Sessions) != 2 || ts(res.Sessions[1].Start) != "2024-02-16 20:29:03.900" || res.Sessions[1].Outcome != session.Established ||
+		res.Sessions[1].RemoteIP != "77.232.122.31" || ts(res.LastTime) != "2024-02-16 20:41:00.000" || res.Lines != 13 {
+		t.Fatalf("lines %d last %s sessions %+v", res.Lines, ts(res.LastTime), res.Sessions)
+	}
+	// Evidence offsets point into the padded file: line 4 starts where its
+	// NUL run starts.
+	want := int64(300 + len(lines[0]) + len(lines[1]) + len(lines[2]))
+	for _, e := range res.Sessions[0].Evidence {
+		if e.Line == 4 && e.Offset != want {
+			t.Errorf("line 4 offset %d, want %d", e.Offset, want)
+		}
+	}
+}

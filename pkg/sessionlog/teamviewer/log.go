@@ -352,6 +352,9 @@ func (st *logState) finish(a *tvRec) session.Record {
 	}
 	if a.fragment {
 		r.Notes = append(r.Notes, "session began before this log file starts (rotated log: see the _OLD file)")
+		if r.Direction == session.DirectionUnknown {
+			r.Notes = append(r.Notes, "direction unknown: no incoming-only line (desktop process D1, outgoing=0) for this session in this file")
+		}
 	}
 	r.Key = key(r.Direction, r.RemoteID, r.RemoteIP)
 	r.Finish()
