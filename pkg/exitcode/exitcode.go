@@ -67,3 +67,41 @@ func reached(state, level string) bool {
 	}[level]
 	return report.StateRank(state) >= report.StateRank(need)
 }
+
+// ForAudit returns the exit code of an audit: the same mapping as For, over
+// the findings the audit policy did not allow (f.Audit.Allowed). An allowed
+// finding never raises the code, whatever its state; a host that is
+// indeterminate for a reason no finding carries (the process scanner failed)
+// still gives at least 2.
+func ForAudit(v report.Verdict, findings []report.Finding, failOn string) int {
+	if failOn == "" {
+		failOn = "found"
+	}
+	code := Clean
+	raise := func(c int) {
+		if c > code {
+			code = c
+		}
+	}
+	indeterminateFinding := false
+	for _, f := range findings {
+		if f.Verdict == report.Indeterminate {
+			indeterminateFinding = true
+		}
+		if f.Audit != nil && f.Audit.Allowed {
+			continue
+		}
+		switch {
+		case f.Verdict == report.Established:
+			raise(Established)
+		case f.Verdict == report.Indeterminate:
+			raise(Found)
+		case reached(f.State, failOn):
+			raise(Found)
+		}
+	}
+	if v.RemoteControl == report.Indeterminate && !indeterminateFinding {
+		raise(Found)
+	}
+	return code
+}

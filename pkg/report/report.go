@@ -31,6 +31,8 @@ type Report struct {
 	// Counts of what the scanners saw, tool or not.
 	Counts   Counts `json:"counts"`
 	ExitCode int    `json:"exit_code"`
+	// Audit is set by `ratwatch audit` only.
+	Audit *AuditInfo `json:"audit,omitempty"`
 }
 
 // ToolInfo identifies ratwatch itself.
@@ -193,6 +195,8 @@ type Finding struct {
 	Timeline      []TimelineEvent     `json:"timeline"`
 	// Suppressed holds matches dropped by an allow-list, with the rule.
 	Suppressed []Suppressed `json:"suppressed,omitempty"`
+	// Audit is the policy and baseline judgement, set by `ratwatch audit` only.
+	Audit *FindingAudit `json:"audit,omitempty"`
 }
 
 // Suppressed is a finding part an audit policy allowed; it is kept, not dropped.
@@ -207,4 +211,109 @@ type TimelineEvent struct {
 	Event  string    `json:"event"` // session-start, session-end, attempt, transfer, process-start, installed, log-first, log-last
 	Detail string    `json:"detail"`
 	Source string    `json:"source,omitempty"`
+}
+
+// Audit judgement (`ratwatch audit`, pkg/audit). These fields are set only
+// by an audit; a scan leaves them empty.
+
+// Audit change values: what a baseline comparison says of an item.
+const (
+	ChangeNew       = "new"
+	ChangeChanged   = "changed"
+	ChangeUnchanged = "unchanged"
+	ChangeGone      = "gone"
+)
+
+// FindingAudit is an audit's judgement of one finding: is it allowed by the
+// policy (and by which entries), and what changed since the last audit.
+type FindingAudit struct {
+	// Fingerprint is stable across runs: tool id and kind only.
+	Fingerprint string     `json:"fingerprint"`
+	Change      string     `json:"change"` // new | changed | unchanged
+	Changes     []string   `json:"changes,omitempty"`
+	FirstSeen   *time.Time `json:"first_seen,omitempty"`
+	// Allowed is true when policy entries cover every part of the finding
+	// (the tool's presence, each process, each incoming session and attempt).
+	Allowed   bool       `json:"allowed"`
+	AllowedBy []AllowRef `json:"allowed_by,omitempty"`
+	// Expired lists entries that would allow (part of) the finding but have
+	// expired: they no longer allow.
+	Expired []AllowRef `json:"expired,omitempty"`
+	// NotAllowed says, in words, which parts no entry covers.
+	NotAllowed []string `json:"not_allowed,omitempty"`
+	// Per-session judgements, index-aligned with the finding's
+	// incoming_sessions, attempts and outgoing_sessions.
+	Incoming []ItemAudit `json:"incoming_sessions,omitempty"`
+	Attempts []ItemAudit `json:"attempts,omitempty"`
+	Outgoing []ItemAudit `json:"outgoing_sessions,omitempty"`
+}
+
+// ItemAudit is an audit's judgement of one session or attempt.
+type ItemAudit struct {
+	Fingerprint string     `json:"fingerprint"`
+	Change      string     `json:"change"` // new | changed | unchanged
+	Changes     []string   `json:"changes,omitempty"`
+	FirstSeen   *time.Time `json:"first_seen,omitempty"`
+	Allowed     bool       `json:"allowed"`
+	AllowedBy   []AllowRef `json:"allowed_by,omitempty"`
+	Expired     []AllowRef `json:"expired,omitempty"`
+}
+
+// AllowRef names the policy entry that allowed (or, expired, no longer
+// allows) something.
+type AllowRef struct {
+	ID       string `json:"id"`     // the entry's id, or file:line when it has none
+	Policy   string `json:"policy"` // file:line of the entry
+	Tool     string `json:"tool"`
+	Instance string `json:"instance,omitempty"` // kind=value, e.g. anydesk_id=123456789
+	Reason   string `json:"reason"`
+	Expires  string `json:"expires"` // YYYY-MM-DD, RFC 3339 time, or "never"
+	Note     string `json:"note,omitempty"`
+}
+
+// AuditInfo is the audit's summary for the whole host.
+type AuditInfo struct {
+	Policy       string       `json:"policy,omitempty"`
+	PolicySHA256 string       `json:"policy_sha256,omitempty"`
+	StateDir     string       `json:"state_dir"`
+	Baseline     BaselineInfo `json:"baseline"`
+	Counts       AuditCounts  `json:"counts"`
+	// Gone lists findings and sessions seen by the last audit and not now.
+	Gone []GoneItem `json:"gone,omitempty"`
+	// ExpiredEntries lists every expired policy entry, whether or not it
+	// matched anything, so stale entries get reviewed.
+	ExpiredEntries []AllowRef `json:"expired_entries,omitempty"`
+	Notes          []string   `json:"notes,omitempty"`
+}
+
+// BaselineInfo describes the baseline the audit compared against.
+type BaselineInfo struct {
+	Path string `json:"path"`
+	// FirstRun is true when there was no baseline: everything is new.
+	FirstRun  bool       `json:"first_run"`
+	ScanID    string     `json:"scan_id,omitempty"`
+	WrittenAt *time.Time `json:"written_at,omitempty"`
+}
+
+// AuditCounts summarise the judgement.
+type AuditCounts struct {
+	Findings   int `json:"findings"`
+	Allowed    int `json:"allowed"`
+	NotAllowed int `json:"not_allowed"`
+	New        int `json:"new"`
+	Changed    int `json:"changed"`
+	Gone       int `json:"gone"`
+	// NewSessions counts incoming sessions and attempts new since the baseline.
+	NewSessions int `json:"new_sessions"`
+}
+
+// GoneItem is something the last audit saw that this one does not.
+type GoneItem struct {
+	Fingerprint string            `json:"fingerprint"`
+	Kind        string            `json:"kind"` // finding | session
+	Tool        string            `json:"tool"`
+	Label       string            `json:"label"`
+	FirstSeen   *time.Time        `json:"first_seen,omitempty"`
+	LastSeen    *time.Time        `json:"last_seen,omitempty"`
+	Last        map[string]string `json:"last,omitempty"` // attributes when last seen
 }

@@ -1,0 +1,459 @@
+package encode
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
+)
+
+// ECSVersion is the Elastic Common Schema version the documents follow.
+// Every field emitted is listed, with its ECS definition, in
+// docs/schema/ecs-fields.md (a test holds the two together).
+const ECSVersion = "9.0.0"
+
+// ECS writes Elastic Common Schema documents, one JSON object per line: one
+// per finding (event.category intrusion_detection), one per matched process
+// (process), one per session or attempt (session), one per item gone since
+// the last audit, and one for the host verdict (host). Audit judgements go to
+// labels.* (ECS's place for custom keyword values), never to invented fields.
+type ECS struct{}
+
+func (ECS) Name() string { return "ecs" }
+
+func init() { register(ECS{}) }
+
+func (e ECS) Encode(w io.Writer, r *report.Report) error {
+	lines, err := e.EncodeLines(r)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if _, err := w.Write(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EncodeLines renders each document as one line ending in "\n".
+func (ECS) EncodeLines(r *report.Report) ([][]byte, error) {
+	var out [][]byte
+	for _, d := range ECSDocuments(r) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(d); err != nil {
+			return nil, err
+		}
+		out = append(out, buf.Bytes())
+	}
+	return out, nil
+}
+
+// Doc is one ECS document (nested objects, as Elasticsearch stores them).
+type Doc = map[string]any
+
+// ECSDocuments maps a report to ECS documents.
+func ECSDocuments(r *report.Report) []Doc {
+	var docs []Doc
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		docs = append(docs, findingDoc(r, f))
+		for _, m := range f.Matches {
+			if m.Kind == "process" {
+				docs = append(docs, processDoc(r, f, m))
+			}
+		}
+		groups := []struct {
+			recs   []session.Record
+			audits []report.ItemAudit
+			group  string
+		}{{f.Incoming, nil, "incoming"}, {f.Attempts, nil, "attempt"}, {f.Outgoing, nil, "outgoing"}}
+		if f.Audit != nil {
+			groups[0].audits, groups[1].audits, groups[2].audits = f.Audit.Incoming, f.Audit.Attempts, f.Audit.Outgoing
+		}
+		for _, g := range groups {
+			for k := range g.recs {
+				var a *report.ItemAudit
+				if k < len(g.audits) {
+					a = &g.audits[k]
+				}
+				docs = append(docs, sessionDoc(r, f, &g.recs[k], g.group, a))
+			}
+		}
+	}
+	if r.Audit != nil {
+		for _, g := range r.Audit.Gone {
+			docs = append(docs, goneDoc(r, g))
+		}
+	}
+	return append(docs, verdictDoc(r))
+}
+
+// base holds the fields every document carries.
+func base(r *report.Report, kind string, category []string, typ []string, action, dataset string) Doc {
+	d := Doc{
+		"@timestamp": r.Scan.FinishedAt.UTC().Format(time.RFC3339Nano),
+		"ecs":        Doc{"version": ECSVersion},
+		"event": Doc{"kind": kind, "category": category, "type": typ, "action": action,
+			"module": "ratwatch", "dataset": dataset, "created": r.Scan.FinishedAt.UTC().Format(time.RFC3339Nano),
+			"provider": "ratwatch"},
+		"host":     hostDoc(r.Host),
+		"agent":    Doc{"name": "ratwatch", "type": "ratwatch", "version": r.Tool.Version},
+		"observer": Doc{"product": "ratwatch", "vendor": "ratwatch", "version": r.Tool.Version, "type": "host-scanner"},
+		"labels":   Doc{"ratwatch_scan_id": r.Scan.ID, "ratwatch_command": r.Scan.Command},
+		"tags":     []string{"ratwatch"},
+	}
+	if r.Host.Name != "" {
+		d["observer"].(Doc)["hostname"] = r.Host.Name
+	}
+	return d
+}
+
+func hostDoc(h report.HostInfo) Doc {
+	d := Doc{}
+	if h.Name != "" {
+		d["name"], d["hostname"] = h.Name, h.Name
+	}
+	if h.Arch != "" {
+		d["architecture"] = h.Arch
+	}
+	os := Doc{}
+	switch h.OS {
+	case "darwin":
+		os["type"] = "macos"
+	case "linux", "windows":
+		os["type"] = h.OS
+	case "":
+	default:
+		os["type"] = "unix"
+	}
+	if h.Platform != "" {
+		os["platform"] = h.Platform
+	}
+	if h.PlatformVersion != "" {
+		os["version"] = h.PlatformVersion
+	}
+	if h.Kernel != "" {
+		os["kernel"] = h.Kernel
+	}
+	if len(os) > 0 {
+		d["os"] = os
+	}
+	return d
+}
+
+func ruleDoc(r *report.Report, f *report.Finding) Doc {
+	return Doc{"id": f.Tool.ID, "name": f.Tool.Name, "category": f.Tool.Category,
+		"ruleset": "ratwatch-signatures", "version": r.Tool.SignaturesVersion,
+		"description": fmt.Sprintf("%s (%s), %s", f.Tool.Name, f.Tool.Vendor, f.Tool.Category)}
+}
+
+// ATT&CK mapping (ATT&CK v17 and later): third-party remote-access tools are
+// T1219 "Remote Access Tools" (renamed from "Remote Access Software" in v17),
+// sub-technique T1219.002 "Remote Desktop Software", tactic Command and
+// Control; the OS's own RDP is T1021.001 "Remote Services: Remote Desktop
+// Protocol", tactic Lateral Movement.
+func threatDoc(category string) Doc {
+	if category == "rdp" {
+		return Doc{"framework": "MITRE ATT&CK",
+			"tactic":    Doc{"id": []string{"TA0008"}, "name": []string{"Lateral Movement"}, "reference": []string{"https://attack.mitre.org/tactics/TA0008/"}},
+			"technique": Doc{"id": []string{"T1021"}, "name": []string{"Remote Services"}, "reference": []string{"https://attack.mitre.org/techniques/T1021/"}, "subtechnique": Doc{"id": []string{"T1021.001"}, "name": []string{"Remote Desktop Protocol"}, "reference": []string{"https://attack.mitre.org/techniques/T1021/001/"}}},
+		}
+	}
+	return Doc{"framework": "MITRE ATT&CK",
+		"tactic":    Doc{"id": []string{"TA0011"}, "name": []string{"Command and Control"}, "reference": []string{"https://attack.mitre.org/tactics/TA0011/"}},
+		"technique": Doc{"id": []string{"T1219"}, "name": []string{"Remote Access Tools"}, "reference": []string{"https://attack.mitre.org/techniques/T1219/"}, "subtechnique": Doc{"id": []string{"T1219.002"}, "name": []string{"Remote Desktop Software"}, "reference": []string{"https://attack.mitre.org/techniques/T1219/002/"}}},
+	}
+}
+
+func findingDoc(r *report.Report, f *report.Finding) Doc {
+	allowed := f.Audit != nil && f.Audit.Allowed
+	kind, typ := "alert", []string{"info"}
+	if allowed {
+		kind, typ = "state", []string{"allowed"}
+	}
+	d := base(r, kind, []string{"intrusion_detection"}, typ, "remote-access-tool-detected", "ratwatch.finding")
+	d["rule"] = ruleDoc(r, f)
+	d["threat"] = threatDoc(f.Tool.Category)
+	d["event"].(Doc)["reason"] = f.VerdictReason
+	d["event"].(Doc)["id"] = r.Scan.ID + "/" + f.Tool.ID
+	labels := d["labels"].(Doc)
+	labels["ratwatch_tool"] = f.Tool.ID
+	labels["ratwatch_state"] = f.State
+	labels["ratwatch_verdict"] = f.Verdict
+	msg := fmt.Sprintf("%s %s on %s: %s", f.Tool.Name, f.State, orDash(r.Host.Name), f.VerdictReason)
+	if f.Audit != nil {
+		auditLabels(labels, f.Audit.Fingerprint, f.Audit.Change, f.Audit.Allowed, f.Audit.AllowedBy, f.Audit.Expired)
+		d["tags"] = append(d["tags"].([]string), f.Audit.Change)
+		if allowed {
+			msg += " (allowed by " + refIDs(f.Audit.AllowedBy) + ")"
+		} else {
+			msg += " (NOT ALLOWED)"
+		}
+		if len(f.Audit.Changes) > 0 {
+			msg += "; changed: " + strings.Join(f.Audit.Changes, "; ")
+		}
+	}
+	d["message"] = msg
+	return d
+}
+
+func auditLabels(l Doc, fp, change string, allowed bool, by, expired []report.AllowRef) {
+	l["ratwatch_fingerprint"] = fp
+	l["ratwatch_change"] = change
+	l["ratwatch_allowed"] = strconv.FormatBool(allowed)
+	if len(by) > 0 {
+		l["ratwatch_allowed_by"] = refIDs(by)
+	}
+	if len(expired) > 0 {
+		l["ratwatch_expired"] = refIDs(expired)
+	}
+}
+
+func refIDs(refs []report.AllowRef) string {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
+	}
+	return strings.Join(ids, ",")
+}
+
+func processDoc(r *report.Report, f *report.Finding, m report.Match) Doc {
+	p := ProcessOf(m)
+	d := base(r, "state", []string{"process"}, []string{"info"}, "remote-access-process-running", "ratwatch.process")
+	d["rule"] = ruleDoc(r, f)
+	d["threat"] = threatDoc(f.Tool.Category)
+	proc := Doc{}
+	if p.PID > 0 {
+		proc["pid"] = p.PID
+	}
+	if p.PPID > 0 {
+		proc["parent"] = Doc{"pid": p.PPID}
+	}
+	if p.Name != "" {
+		proc["name"] = p.Name
+	}
+	if p.Exe != "" {
+		proc["executable"] = p.Exe
+	}
+	if p.Cmdline != "" {
+		proc["command_line"] = p.Cmdline
+	}
+	if p.SHA256 != "" {
+		proc["hash"] = Doc{"sha256": p.SHA256}
+	}
+	if p.Started != nil {
+		proc["start"] = p.Started.UTC().Format(time.RFC3339Nano)
+	}
+	d["process"] = proc
+	if p.User != "" {
+		d["user"] = Doc{"name": p.User}
+	}
+	labels := d["labels"].(Doc)
+	labels["ratwatch_tool"] = f.Tool.ID
+	if m.Role != "" {
+		labels["ratwatch_role"] = m.Role
+	}
+	if f.Audit != nil {
+		labels["ratwatch_allowed"] = strconv.FormatBool(f.Audit.Allowed)
+	}
+	d["message"] = fmt.Sprintf("%s process %s (pid %d) running on %s", f.Tool.Name, orDash(p.Name), p.PID, orDash(r.Host.Name))
+	return d
+}
+
+func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group string, a *report.ItemAudit) Doc {
+	kind := "event"
+	if group != "outgoing" && (a == nil || !a.Allowed) {
+		kind = "alert"
+	}
+	typ := []string{"info"}
+	switch {
+	case s.Open:
+		typ = []string{"start"}
+	case s.End != nil:
+		typ = []string{"end"}
+	case s.Start != nil:
+		typ = []string{"start"}
+	}
+	action := map[string]string{"incoming": "remote-session-incoming", "attempt": "remote-session-attempt", "outgoing": "remote-session-outgoing"}[group]
+	d := base(r, kind, []string{"session"}, typ, action, "ratwatch.session")
+	ev := d["event"].(Doc)
+	switch {
+	case group == "attempt" || s.Outcome == session.Rejected:
+		ev["outcome"] = "failure"
+	case s.IsSession():
+		ev["outcome"] = "success"
+	default:
+		ev["outcome"] = "unknown"
+	}
+	if s.Start != nil {
+		ev["start"] = s.Start.UTC().Format(time.RFC3339Nano)
+	}
+	if s.End != nil {
+		ev["end"] = s.End.UTC().Format(time.RFC3339Nano)
+		if s.Start != nil && !s.End.Before(*s.Start) {
+			ev["duration"] = s.End.Sub(*s.Start).Nanoseconds()
+		}
+	}
+	d["rule"] = ruleDoc(r, f)
+	d["threat"] = threatDoc(f.Tool.Category)
+	peer := endpoint(s.RemoteIP, s.RemotePort)
+	if group == "outgoing" {
+		if len(peer) > 0 {
+			d["destination"] = peer
+		}
+		d["network"] = Doc{"direction": "outbound"}
+	} else {
+		if len(peer) > 0 {
+			d["source"] = peer
+		}
+		d["network"] = Doc{"direction": "inbound"}
+	}
+	if s.LocalUser != "" {
+		d["user"] = Doc{"name": s.LocalUser}
+	}
+	labels := d["labels"].(Doc)
+	labels["ratwatch_tool"] = f.Tool.ID
+	labels["ratwatch_session"] = group
+	labels["ratwatch_outcome"] = string(s.Outcome)
+	if s.RemoteID != "" {
+		labels["ratwatch_remote_id"] = s.RemoteID
+	}
+	if s.RemoteName != "" {
+		labels["ratwatch_remote_name"] = s.RemoteName
+	}
+	if s.AuthMethod != "" {
+		labels["ratwatch_auth"] = s.AuthMethod
+	}
+	if n := len(s.Transfers); n > 0 {
+		labels["ratwatch_transfers"] = strconv.Itoa(n)
+	}
+	if a != nil {
+		auditLabels(labels, a.Fingerprint, a.Change, a.Allowed, a.AllowedBy, a.Expired)
+		d["tags"] = append(d["tags"].([]string), a.Change)
+	}
+	peerWords := strings.TrimSpace(s.RemoteID + " " + hostPort(*s))
+	when := "time unknown"
+	if s.Start != nil {
+		when = s.Start.UTC().Format(time.RFC3339)
+	}
+	d["message"] = fmt.Sprintf("%s %s session (%s) from/to %s at %s", f.Tool.Name, group, s.Outcome, orDash(peerWords), when)
+	return d
+}
+
+// endpoint fills source/destination: .ip only for a real address, else .address.
+func endpoint(ip string, port uint32) Doc {
+	d := Doc{}
+	if ip == "" {
+		return d
+	}
+	d["address"] = ip
+	if a, err := netip.ParseAddr(ip); err == nil {
+		d["ip"] = a.Unmap().WithZone("").String()
+	} else if !strings.ContainsAny(ip, " /") {
+		d["domain"] = ip
+	}
+	if port != 0 {
+		d["port"] = port
+	}
+	return d
+}
+
+func goneDoc(r *report.Report, g report.GoneItem) Doc {
+	cat, action := []string{"intrusion_detection"}, "remote-access-tool-gone"
+	if g.Kind == "session" {
+		cat, action = []string{"session"}, "remote-session-gone"
+	}
+	d := base(r, "state", cat, []string{"info"}, action, "ratwatch.gone")
+	labels := d["labels"].(Doc)
+	labels["ratwatch_tool"] = g.Tool
+	labels["ratwatch_fingerprint"] = g.Fingerprint
+	labels["ratwatch_change"] = report.ChangeGone
+	d["tags"] = append(d["tags"].([]string), report.ChangeGone)
+	d["rule"] = Doc{"id": g.Tool, "ruleset": "ratwatch-signatures", "version": r.Tool.SignaturesVersion}
+	d["message"] = fmt.Sprintf("gone since the last audit: %s", g.Label)
+	return d
+}
+
+func verdictDoc(r *report.Report) Doc {
+	kind := "state"
+	if r.ExitCode >= 2 {
+		kind = "alert"
+	}
+	d := base(r, kind, []string{"host"}, []string{"info"}, "host-verdict", "ratwatch.verdict")
+	d["event"].(Doc)["reason"] = strings.Join(r.Verdict.Reasons, "; ")
+	d["event"].(Doc)["id"] = r.Scan.ID
+	d["event"].(Doc)["start"] = r.Scan.StartedAt.UTC().Format(time.RFC3339Nano)
+	d["event"].(Doc)["end"] = r.Scan.FinishedAt.UTC().Format(time.RFC3339Nano)
+	labels := d["labels"].(Doc)
+	labels["ratwatch_remote_control"] = r.Verdict.RemoteControl
+	labels["ratwatch_leak"] = r.Verdict.Leak
+	labels["ratwatch_level"] = r.Verdict.Level
+	labels["ratwatch_exit_code"] = strconv.Itoa(r.ExitCode)
+	labels["ratwatch_tools"] = strings.Join(r.Verdict.Tools, ",")
+	msg := r.Verdict.Summary
+	if a := r.Audit; a != nil {
+		labels["ratwatch_not_allowed"] = strconv.Itoa(a.Counts.NotAllowed)
+		labels["ratwatch_new"] = strconv.Itoa(a.Counts.New)
+		labels["ratwatch_changed"] = strconv.Itoa(a.Counts.Changed)
+		labels["ratwatch_gone"] = strconv.Itoa(a.Counts.Gone)
+		msg = fmt.Sprintf("audit: %d finding(s), %d not allowed, %d new, %d changed, %d gone; exit %d. %s",
+			a.Counts.Findings, a.Counts.NotAllowed, a.Counts.New, a.Counts.Changed, a.Counts.Gone, r.ExitCode, msg)
+	}
+	d["message"] = msg
+	return d
+}
+
+// ProcessInfo is what a "process" match says of its process.
+type ProcessInfo struct {
+	PID, PPID int32
+	Name      string
+	Exe       string
+	User      string
+	// Cmdline may be clipped (evidence.MaxRaw) with a trailing "…".
+	Cmdline string
+	SHA256  string
+	Started *time.Time
+}
+
+// The matcher writes a process match's evidence summary as
+// "pid P ppid Q user U: CMDLINE" and its reason as "process NAME (pid P) ...".
+var (
+	procSummaryRE = regexp.MustCompile(`(?s)^pid (\d+) ppid (\d+) user ([^:]*): (.*)$`)
+	procWhyRE     = regexp.MustCompile(`^process (.+?) \(pid \d+\)`)
+)
+
+// ProcessOf reads the process a "process" match points at.
+func ProcessOf(m report.Match) ProcessInfo {
+	var p ProcessInfo
+	for _, e := range m.Evidence {
+		if e.Kind != "process" {
+			continue
+		}
+		p.PID, p.Exe, p.SHA256, p.Started = e.PID, e.Path, e.SHA256, e.Time
+		if s := procSummaryRE.FindStringSubmatch(e.Summary); s != nil {
+			if n, err := strconv.Atoi(s[2]); err == nil {
+				p.PPID = int32(n)
+			}
+			p.User, p.Cmdline = s[3], s[4]
+		}
+		break
+	}
+	if s := procWhyRE.FindStringSubmatch(m.Why); s != nil {
+		p.Name = s[1]
+	} else if p.Exe != "" {
+		p.Name = path.Base(strings.ReplaceAll(p.Exe, `\`, "/"))
+	}
+	return p
+}
