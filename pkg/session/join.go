@@ -159,9 +159,13 @@ func Join(recs []Record) []Record {
 		return recs
 	}
 	byID := map[joinIdentity][]int{}
+	srcOf := make([]string, n)
+	idOf := make([]string, n)
 	for i := range recs {
 		k := joinIdentity{recs[i].Tool, recs[i].Direction}
 		byID[k] = append(byID[k], i)
+		srcOf[i] = source(&recs[i])
+		idOf[i] = normID(recs[i].RemoteID)
 	}
 	type pair struct {
 		i, j  int
@@ -171,8 +175,12 @@ func Join(recs []Record) []Record {
 	for _, idx := range byID {
 		for x := 0; x < len(idx); x++ {
 			for y := x + 1; y < len(idx); y++ {
-				a, b := &recs[idx[x]], &recs[idx[y]]
-				if source(a) == source(b) || !peerMatch(a, b) || outcomeConflict(a.Outcome, b.Outcome) {
+				i, j := idx[x], idx[y]
+				if ia, ib := idOf[i], idOf[j]; ia != "" && ib != "" && ia != ib {
+					continue // the common case, decided without calls
+				}
+				a, b := &recs[i], &recs[j]
+				if srcOf[i] == srcOf[j] || !peerMatch(a, b) || outcomeConflict(a.Outcome, b.Outcome) {
 					continue
 				}
 				d, ok := timeScore(a, b)
@@ -201,12 +209,13 @@ func Join(recs []Record) []Record {
 
 	parent := make([]int, n)
 	srcs := make([]map[string]bool, n)
+	members := make([][]int, n)
 	for i := range parent {
 		parent[i] = i
-		srcs[i] = map[string]bool{source(&recs[i]): true}
+		srcs[i] = map[string]bool{srcOf[i]: true}
+		members[i] = []int{i}
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -225,11 +234,8 @@ func Join(recs []Record) []Record {
 				break
 			}
 		}
-		if clash {
-			continue
-		}
-		// Every member must stay time-compatible with the newcomer's group.
-		if !groupCompatible(recs, parent, find, ri, rj) {
+		// Every member must stay compatible with every member of the other group.
+		if clash || !groupCompatible(recs, members[ri], members[rj]) {
 			continue
 		}
 		if ri > rj {
@@ -239,6 +245,8 @@ func Join(recs []Record) []Record {
 		for s := range srcs[rj] {
 			srcs[ri][s] = true
 		}
+		members[ri] = append(members[ri], members[rj]...)
+		members[rj] = nil
 	}
 
 	groups := map[int][]int{}
@@ -266,16 +274,7 @@ func Join(recs []Record) []Record {
 	return out
 }
 
-func groupCompatible(recs []Record, parent []int, find func(int) int, ri, rj int) bool {
-	var gi, gj []int
-	for k := range recs {
-		switch find(k) {
-		case ri:
-			gi = append(gi, k)
-		case rj:
-			gj = append(gj, k)
-		}
-	}
+func groupCompatible(recs []Record, gi, gj []int) bool {
 	for _, a := range gi {
 		for _, b := range gj {
 			if outcomeConflict(recs[a].Outcome, recs[b].Outcome) {

@@ -253,3 +253,35 @@ func TestJoinRules(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinMany: 2000 sessions each seen in two artifacts join pairwise in
+// well under a second (guards against quadratic blow-ups in grouping).
+func TestJoinMany(t *testing.T) {
+	var recs []session.Record
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 2000; i++ {
+		s := base.Add(time.Duration(i) * 10 * time.Minute)
+		e := s.Add(5 * time.Minute)
+		a := session.Record{Tool: "teamviewer", Parser: "log", Direction: session.Incoming, Outcome: session.Established,
+			RemoteID: strconvI(i % 7), Start: session.T(s.Add(123 * time.Millisecond)), End: session.T(e),
+			Evidence: []evidence.Evidence{{Path: "log"}}}
+		b := session.Record{Tool: "teamviewer", Parser: "incoming", Direction: session.Incoming, Outcome: session.Established,
+			RemoteID: strconvI(i % 7), Start: session.T(s), End: session.T(e), Evidence: []evidence.Evidence{{Path: "inc"}}}
+		recs = append(recs, a, b)
+	}
+	start := time.Now()
+	out := session.Join(recs)
+	if len(out) != 2000 {
+		t.Fatalf("%d records", len(out))
+	}
+	for i, r := range out {
+		if len(r.Evidence) != 2 || r.Start.Nanosecond() != 123e6 {
+			t.Fatalf("#%d %+v", i, r)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("join took %v", d)
+	}
+}
+
+func strconvI(i int) string { return string(rune('0' + i)) }

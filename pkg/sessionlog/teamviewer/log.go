@@ -524,7 +524,7 @@ func (st *logState) line(n int, off int64, l []byte, t time.Time, tag, msg []byt
 			return
 		}
 		switch {
-		case bytes.Contains(msg, []byte("was successful")):
+		case bytes.Contains(msg, kAuthUsing) && bytes.Contains(msg, []byte("was successful")):
 			a.established = true
 			kind := string(bytes.TrimSpace(upto(msg[bytes.Index(msg, kAuthUsing)+len(kAuthUsing):], " was ")))
 			a.r.AuthMethod = kind
