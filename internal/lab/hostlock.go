@@ -1,59 +1,180 @@
 package lab
 
 import (
+	"fmt"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
-// HostLockPath is the lock every lab user takes: a live scan sees the whole
-// host, so tests that start servers or scan the host must not overlap, even
-// across test binaries (go test runs packages in parallel).
-var HostLockPath = filepath.Join(os.TempDir(), "ratwatch-lab.lock")
-
-var (
-	hostMu    sync.Mutex
-	hostHeld  = map[testing.TB]bool{}
-	hostCount int
-	hostFile  *os.File
+// The host lock lets a test see the machine with no other lab process
+// running, e.g. an end-to-end test that scans the whole host and expects to
+// find only the servers it started itself.
+//
+// Every process the lab starts holds the host lock shared (per test binary:
+// the lock file is taken once while any lab process of this binary runs).
+// HostLock takes it exclusively: it waits until no other test binary runs
+// lab processes and keeps new ones from starting until its test ends.
+// A waiting HostLock has priority over new shared users (writer preference
+// through a second "intent" lock), so a busy package cannot starve it.
+//
+// Processes started outside the lab (by hand, by another tool) are not
+// covered.
+const (
+	hostLockPath   = "/tmp/ratwatch-lab-host.lock"
+	hostIntentPath = "/tmp/ratwatch-lab-host.intent"
+	// HostLockWait bounds every wait for the host lock, shared or exclusive.
+	HostLockWait = 5 * time.Minute
+	lockPoll     = 50 * time.Millisecond
 )
 
-// HostLock takes the host-wide lab lock for the rest of the test (released in
-// cleanup). Taking it twice in one test is a no-op; parallel tests of one
-// binary share the process's lock.
+type hostState struct {
+	mu      sync.Mutex
+	shared  int            // lab processes of this binary holding the shared lock
+	byTest  map[string]int // the same, per test name
+	sharedF *os.File       // flock LOCK_SH while shared > 0
+	holder  string         // test holding HostLock in this binary
+	exclF   *os.File       // flock LOCK_EX while holder != ""
+}
+
+var host = hostState{byTest: map[string]int{}}
+
+// coveredBy reports whether test name is holder or one of its subtests.
+func coveredBy(name, holder string) bool {
+	return holder != "" && (name == holder || strings.HasPrefix(name, holder+"/"))
+}
+
+// tryFlock opens path and tries a non-blocking flock; on success the file
+// holds the lock until closed.
+func tryFlock(path string, how int) (*os.File, bool) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
+}
+
+// acquireShared registers one lab process of test t under the shared host
+// lock, waiting (bounded) while another binary or another test of this
+// binary holds HostLock. The release is registered in t.Cleanup, so it runs
+// after the process's own stop (cleanups run last-in first-out).
+func acquireShared(t testing.TB) {
+	t.Helper()
+	name := t.Name()
+	deadline := time.Now().Add(HostLockWait)
+	for {
+		host.mu.Lock()
+		switch {
+		case coveredBy(name, host.holder):
+			// Covered by this test's own exclusive lock.
+			host.mu.Unlock()
+			return
+		case host.holder == "" && host.shared > 0:
+			host.addShared(name)
+			host.mu.Unlock()
+			t.Cleanup(func() { releaseShared(name) })
+			return
+		case host.holder == "":
+			if intent, ok := tryFlock(hostIntentPath, syscall.LOCK_SH); ok {
+				f, ok := tryFlock(hostLockPath, syscall.LOCK_SH)
+				intent.Close()
+				if ok {
+					host.sharedF = f
+					host.addShared(name)
+					host.mu.Unlock()
+					t.Cleanup(func() { releaseShared(name) })
+					return
+				}
+			}
+		}
+		holder := host.holder
+		host.mu.Unlock()
+		if time.Now().After(deadline) {
+			if holder != "" {
+				t.Fatalf("lab: test %s of this binary held the host lock for more than %v", holder, HostLockWait)
+			}
+			t.Fatalf("lab: another test process held the host lock (%s) for more than %v", hostLockPath, HostLockWait)
+		}
+		time.Sleep(lockPoll)
+	}
+}
+
+// addShared counts one more shared user; h.mu must be held.
+func (h *hostState) addShared(name string) {
+	h.shared++
+	h.byTest[name]++
+}
+
+func releaseShared(name string) {
+	host.mu.Lock()
+	defer host.mu.Unlock()
+	host.shared--
+	host.byTest[name]--
+	if host.byTest[name] <= 0 {
+		delete(host.byTest, name)
+	}
+	if host.shared == 0 && host.sharedF != nil {
+		host.sharedF.Close() // releases the flock
+		host.sharedF = nil
+	}
+}
+
+// HostLock gives test t exclusive use of the lab on this machine until it
+// ends: it waits (at most HostLockWait) until no other test binary and no
+// other test of this binary runs lab processes, and blocks new ones until
+// t's cleanup. Call it before starting any lab process in t. The lab
+// processes t (and its subtests) starts afterwards are allowed.
 func HostLock(t testing.TB) {
 	t.Helper()
-	hostMu.Lock()
-	defer hostMu.Unlock()
-	if hostHeld[t] {
-		return
+	name := t.Name()
+	deadline := time.Now().Add(HostLockWait)
+	var intent *os.File
+	defer func() {
+		if intent != nil {
+			intent.Close()
+		}
+	}()
+	for {
+		host.mu.Lock()
+		for n := range host.byTest {
+			if coveredBy(n, name) {
+				host.mu.Unlock()
+				t.Fatalf("lab: HostLock must be called before test %s starts lab processes", name)
+			}
+		}
+		if host.holder == "" {
+			if intent == nil {
+				// Announce the wait: new shared users now queue behind us.
+				intent, _ = tryFlock(hostIntentPath, syscall.LOCK_EX)
+			}
+			if intent != nil && host.shared == 0 {
+				if f, ok := tryFlock(hostLockPath, syscall.LOCK_EX); ok {
+					host.exclF = f
+					host.holder = name
+					host.mu.Unlock()
+					t.Cleanup(func() {
+						host.mu.Lock()
+						defer host.mu.Unlock()
+						host.exclF.Close()
+						host.exclF = nil
+						host.holder = ""
+					})
+					return
+				}
+			}
+		}
+		state := fmt.Sprintf("holder in this binary %q, %d lab processes of this binary", host.holder, host.shared)
+		host.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("lab: host lock not free after %v (%s; or another test binary holds %s)", HostLockWait, state, hostLockPath)
+		}
+		time.Sleep(lockPoll)
 	}
-	if hostCount == 0 {
-		f, err := os.OpenFile(HostLockPath, os.O_CREATE|os.O_RDWR, 0o666)
-		if err != nil {
-			t.Fatalf("lab: host lock: %v", err)
-		}
-		// Blocks until other test binaries are done; they release on exit
-		// at the latest (the kernel drops flocks of dead processes).
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-			f.Close()
-			t.Fatalf("lab: host lock: %v", err)
-		}
-		hostFile = f
-	}
-	hostCount++
-	hostHeld[t] = true
-	t.Cleanup(func() {
-		hostMu.Lock()
-		defer hostMu.Unlock()
-		delete(hostHeld, t)
-		hostCount--
-		if hostCount == 0 {
-			syscall.Flock(int(hostFile.Fd()), syscall.LOCK_UN)
-			hostFile.Close()
-			hostFile = nil
-		}
-	})
 }

@@ -158,3 +158,76 @@ func TestProcStopKill(t *testing.T) {
 		t.Errorf("still running after SIGKILL")
 	}
 }
+
+// TestHostLockChild is the other process of TestHostLockCrossProcess.
+func TestHostLockChild(t *testing.T) {
+	if os.Getenv("LAB_HOSTLOCK_CHILD") != "1" {
+		t.Skip("helper process for TestHostLockCrossProcess")
+	}
+	HostLock(t)
+	os.Stdout.WriteString("locked\n")
+	time.Sleep(1500 * time.Millisecond)
+}
+
+// Another test process holding HostLock keeps this one from starting lab
+// processes until it is done. Not parallel: no other lab process of this
+// binary may hold the shared lock meanwhile.
+func TestHostLockCrossProcess(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHostLockChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "LAB_HOSTLOCK_CHILD=1")
+	log := t.TempDir() + "/child.log"
+	child, err := startProcUnlocked(t, "hostlock-child", cmd, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other test binaries may hold the lock shared for a while.
+	if err := WaitForLog(log, "locked", 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	p, err := startProc(t, "sleep", exec.Command("sleep", "30"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := time.Since(start)
+	if !child.Exited() || waited < time.Second {
+		t.Errorf("started after %v while the other process held the host lock (child exited: %v)", waited, child.Exited())
+	}
+	p.Stop()
+}
+
+func TestHostLockInProcess(t *testing.T) {
+	released := make(chan time.Time, 1)
+	t.Run("group", func(t *testing.T) {
+		t.Run("holder", func(t *testing.T) {
+			t.Parallel()
+			HostLock(t)
+			// Own processes are allowed under the exclusive lock.
+			p, err := startProc(t, "sleep", exec.Command("sleep", "30"), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+			p.Stop()
+			t.Cleanup(func() { released <- time.Now() })
+		})
+		t.Run("other", func(t *testing.T) {
+			t.Parallel()
+			time.Sleep(200 * time.Millisecond) // let holder lock first
+			p, err := startProc(t, "sleep", exec.Command("sleep", "30"), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Now()
+			p.Stop()
+			select {
+			case r := <-released:
+				if at.Before(r) {
+					t.Errorf("started at %v, before the holder released at %v", at, r)
+				}
+			default:
+				t.Errorf("started while the holder test still held the host lock")
+			}
+		})
+	})
+}

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -48,18 +49,26 @@ type Proc struct {
 	PID     int
 	LogPath string // stdout+stderr of the process, if captured
 
-	cmd      *exec.Cmd
-	done     chan struct{}
-	waitErr  error
-	stopSig  syscall.Signal
-	stopOnce sync.Once
-	stopErr  error
+	cmd        *exec.Cmd
+	done       chan struct{}
+	waitErr    error
+	stopSig    syscall.Signal
+	stopOnce   sync.Once
+	stopErr    error
+	stopCalled atomic.Bool
 }
 
 // startProc starts cmd in a new process group with stdout and stderr
 // appended to logPath (when non-empty and cmd has no Stdout/Stderr yet),
 // and registers Stop in t.Cleanup.
 func startProc(t testing.TB, name string, cmd *exec.Cmd, logPath string) (*Proc, error) {
+	t.Helper()
+	acquireShared(t) // released in cleanup after the process is stopped
+	return startProcUnlocked(t, name, cmd, logPath)
+}
+
+// startProcUnlocked is startProc without the shared host lock.
+func startProcUnlocked(t testing.TB, name string, cmd *exec.Cmd, logPath string) (*Proc, error) {
 	t.Helper()
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -95,6 +104,9 @@ func startProc(t testing.TB, name string, cmd *exec.Cmd, logPath string) (*Proc,
 		close(p.done)
 	}()
 	t.Cleanup(func() {
+		if p.stopCalled.Load() {
+			return // the test stopped it and saw the result
+		}
 		if err := p.Stop(); err != nil {
 			t.Logf("lab: %v", err)
 		}
@@ -135,6 +147,7 @@ func (p *Proc) ExitError() error {
 // the stop signal (SIGTERM), a bounded wait, then SIGKILL. It is
 // idempotent and safe to call from tests and cleanups.
 func (p *Proc) Stop() error {
+	p.stopCalled.Store(true)
 	p.stopOnce.Do(func() { p.stopErr = p.stop() })
 	return p.stopErr
 }

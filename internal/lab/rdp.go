@@ -104,6 +104,7 @@ func XRDP(t testing.TB) *XRDPServer {
 
 	unlock := lockFile(t, xrdpLockPath, xrdpLockWait)
 	t.Cleanup(unlock)
+	reapStaleXRDP(t)
 
 	sysSesman, err := os.ReadFile("/etc/xrdp/sesman.ini")
 	if err != nil {
@@ -203,6 +204,69 @@ func XRDP(t testing.TB) *XRDPServer {
 	return s
 }
 
+// reapStaleXRDP removes what a killed test binary may have left behind.
+// Its direct children (xrdp, xrdp-sesman) die with it (Pdeathsig), but not
+// their forks: xrdp's per-connection child and sesman's session child with
+// the session (Xorg, chansrv, sleep) of a lab user. This stops xrdp and
+// xrdp-sesman processes running from a lab config dir and the processes of
+// lab users, then removes those users and the stale dirs. Only called with the xrdp lock held: then no other
+// lab XRDP is running, so everything found is stale. Matched by the lab's
+// own config path and user name prefix, stopped by pid.
+func reapStaleXRDP(t testing.TB) {
+	t.Helper()
+	var stale []int
+	for _, pid := range allPIDs() {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) >= 3 && (filepath.Base(args[0]) == "xrdp" || filepath.Base(args[0]) == "xrdp-sesman") &&
+			strings.Contains(args[len(args)-1], "/"+labXRDPDirPrefix) {
+			stale = append(stale, pid)
+		}
+	}
+	if len(stale) > 0 {
+		t.Logf("lab: stopping stale lab xrdp processes %s", describe(stale))
+		stopPIDs(stale)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), labXRDPDirPrefix+"*")); len(dirs) > 0 {
+		t.Logf("lab: removing stale lab xrdp dirs %v", dirs)
+		for _, d := range dirs {
+			os.RemoveAll(d)
+		}
+	}
+	passwd, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(passwd), "\n") {
+		name, _, _ := strings.Cut(line, ":")
+		if isLabUser(name) {
+			t.Logf("lab: removing stale lab user %s", name)
+			removeUser(t, name)
+		}
+	}
+}
+
+// Lab users are "rwlab" + 8 hex digits; lab xrdp dirs /tmp/ratwatch-lab-xrdp-*.
+const (
+	labUserPrefix    = "rwlab"
+	labXRDPDirPrefix = "ratwatch-lab-xrdp-"
+)
+
+func isLabUser(name string) bool {
+	if len(name) != len(labUserPrefix)+8 || !strings.HasPrefix(name, labUserPrefix) {
+		return false
+	}
+	for _, c := range name[len(labUserPrefix):] {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
 // lockFile takes an exclusive flock on path, polling until d passes.
 func lockFile(t testing.TB, path string, d time.Duration) (unlock func()) {
 	t.Helper()
@@ -247,7 +311,7 @@ func waitUntilEvery(d, every time.Duration, cond func() bool) bool {
 // /run/xrdp/sockdir are removed, then userdel -r.
 func createUser(t testing.TB) (name, password string, uid int, home string) {
 	t.Helper()
-	name = "rwlab" + randHex(4)
+	name = labUserPrefix + randHex(4)
 	password = "Rw-" + randHex(8)
 	if out, err := runBounded(30*time.Second, nil, "useradd", "-m", "-s", "/bin/sh", name); err != nil {
 		t.Fatalf("lab: useradd %s: %v: %s", name, err, out)
