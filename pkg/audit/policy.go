@@ -411,7 +411,9 @@ func kindNames() []string {
 }
 
 // normID removes spaces and lower-cases a tool ID ("123 456 789" = "123456789").
-func normID(s string) string { return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", "")) }
+func normID(s string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+}
 
 // normHostPort lower-cases host[:port] and checks it.
 func normHostPort(s string) (string, bool) {

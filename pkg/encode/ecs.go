@@ -313,12 +313,12 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 		if len(peer) > 0 {
 			d["destination"] = peer
 		}
-		d["network"] = Doc{"direction": "outbound"}
+		d["network"] = Doc{"direction": "egress"}
 	} else {
 		if len(peer) > 0 {
 			d["source"] = peer
 		}
-		d["network"] = Doc{"direction": "inbound"}
+		d["network"] = Doc{"direction": "ingress"}
 	}
 	if s.LocalUser != "" {
 		d["user"] = Doc{"name": s.LocalUser}

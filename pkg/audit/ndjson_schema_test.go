@@ -1,0 +1,115 @@
+package audit_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/ratwatch/ratwatch/pkg/audit/audittest"
+	"github.com/ratwatch/ratwatch/pkg/encode"
+)
+
+const schemaBase = "https://github.com/ratwatch/ratwatch/docs/schema/"
+
+// ndjsonSchema compiles docs/schema/ndjson.schema.json (with the report
+// schema it refers to), asserting formats (date-time).
+func ndjsonSchema(t testing.TB, docsDir string) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	for _, name := range []string{"report.schema.json", "ndjson.schema.json"} {
+		f, err := os.Open(docsDir + "/schema/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := c.AddResource(schemaBase+name, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := c.Compile(schemaBase + "ndjson.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// validateNDJSON validates every line of out and returns them decoded.
+func validateNDJSON(t testing.TB, s *jsonschema.Schema, out []byte) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for i, l := range bytes.Split(bytes.TrimRight(out, "\n"), []byte("\n")) {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(l))
+		if err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, l)
+		}
+		if err := s.Validate(inst); err != nil {
+			t.Errorf("line %d does not match ndjson.schema.json: %v\n%.600s", i+1, err, l)
+		}
+		var m map[string]any
+		json.Unmarshal(l, &m)
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+func TestNDJSONMatchesSchema(t *testing.T) {
+	s := ndjsonSchema(t, "../../docs")
+	r := audittest.Audited(t)
+	var buf bytes.Buffer
+	if err := (encode.NDJSON{}).Encode(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	lines := validateNDJSON(t, s, buf.Bytes())
+	types := map[string]int{}
+	changes := map[string]int{}
+	for _, l := range lines {
+		types[l["type"].(string)]++
+		if a, ok := l["audit"].(map[string]any); ok {
+			changes[a["change"].(string)]++
+		}
+		if l["type"] != "verdict" && l["audit"] == nil {
+			t.Errorf("audit line without judgement: %v", l)
+		}
+	}
+	// 1 finding (anydesk), 5 sessions, 2 gone (x11vnc; one AnyDesk session), 1 verdict.
+	if types["finding"] != 1 || types["session"] != 5 || types["gone"] != 2 || types["verdict"] != 1 {
+		t.Errorf("line types %v", types)
+	}
+	if changes["new"] != 1 || changes["gone"] != 2 || changes["changed"] != 1 || changes["unchanged"] != 4 {
+		t.Errorf("changes %v", changes)
+	}
+	last := lines[len(lines)-1]
+	sum := last["audit_summary"].(map[string]any)
+	if last["exit_code"] != 3.0 || sum["counts"].(map[string]any)["not_allowed"] != 1.0 || len(sum["expired_entries"].([]any)) != 1 {
+		t.Errorf("verdict line: %v", last)
+	}
+
+	// A deliberately wrong line is rejected (the schema is not a no-op).
+	bad := bytes.Replace(buf.Bytes(), []byte(`"change":"new"`), []byte(`"change":"novel"`), 1)
+	if bytes.Equal(bad, buf.Bytes()) {
+		t.Fatal("no new item to corrupt")
+	}
+	for i, l := range bytes.Split(bytes.TrimRight(bad, "\n"), []byte("\n")) {
+		inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(l))
+		if strings.Contains(string(l), "novel") && s.Validate(inst) == nil {
+			t.Errorf("line %d with change \"novel\" passes the schema", i+1)
+		}
+	}
+
+	// Plain scan output (no audit fields) matches too.
+	buf.Reset()
+	plain := audittest.Scan(t, "", "linux", "pc-1", audittest.AnyDesk())
+	if err := (encode.NDJSON{}).Encode(&buf, plain); err != nil {
+		t.Fatal(err)
+	}
+	validateNDJSON(t, s, buf.Bytes())
+}
