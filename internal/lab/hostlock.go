@@ -19,13 +19,18 @@ import (
 // HostLock takes it exclusively: it waits until no other test binary runs
 // lab processes and keeps new ones from starting until its test ends.
 // A waiting HostLock has priority over new shared users (writer preference
-// through a second "intent" lock), so a busy package cannot starve it.
+// through a second "intent" lock), so a busy package cannot starve it. In
+// turn, a new HostLock first lets shared users that are already waiting in
+// (they hold a third "waiting" lock shared, for at most hostYield), so a
+// package of many HostLock tests cannot starve the other binaries either.
 //
 // Processes started outside the lab (by hand, by another tool) are not
 // covered.
 const (
 	hostLockPath   = "/tmp/ratwatch-lab-host.lock"
 	hostIntentPath = "/tmp/ratwatch-lab-host.intent"
+	hostWaitPath   = "/tmp/ratwatch-lab-host.waiting"
+	hostYield      = 10 * time.Second
 	// HostLockWait bounds every wait for the host lock, shared or exclusive.
 	HostLockWait = 5 * time.Minute
 	lockPoll     = 50 * time.Millisecond
@@ -69,6 +74,12 @@ func acquireShared(t testing.TB) {
 	t.Helper()
 	name := t.Name()
 	deadline := time.Now().Add(HostLockWait)
+	var waiting *os.File // shared "waiting" lock while we wait for the file lock
+	defer func() {
+		if waiting != nil {
+			waiting.Close()
+		}
+	}()
 	for {
 		host.mu.Lock()
 		switch {
@@ -82,6 +93,9 @@ func acquireShared(t testing.TB) {
 			t.Cleanup(func() { releaseShared(name) })
 			return
 		case host.holder == "":
+			if waiting == nil {
+				waiting, _ = tryFlock(hostWaitPath, syscall.LOCK_SH)
+			}
 			if intent, ok := tryFlock(hostIntentPath, syscall.LOCK_SH); ok {
 				f, ok := tryFlock(hostLockPath, syscall.LOCK_SH)
 				intent.Close()
@@ -135,6 +149,14 @@ func HostLock(t testing.TB) {
 	t.Helper()
 	name := t.Name()
 	deadline := time.Now().Add(HostLockWait)
+	// Let shared users that already wait go first (bounded).
+	waitUntilEvery(hostYield, lockPoll, func() bool {
+		f, ok := tryFlock(hostWaitPath, syscall.LOCK_EX)
+		if ok {
+			f.Close()
+		}
+		return ok
+	})
 	var intent *os.File
 	defer func() {
 		if intent != nil {

@@ -204,9 +204,15 @@ func TestXRDP(t *testing.T) {
 	t.Parallel()
 	srv := lab.XRDP(t)
 	clientDisp := lab.Xvfb(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("xrdp log:\n%s\nsesman log:\n%s", tailOf(srv.LogPath), tailOf(srv.SesmanLogPath))
+		}
+	})
 
 	t.Run("GoodPassword", func(t *testing.T) {
 		cl := lab.XFreeRDP(t, clientDisp, "127.0.0.1", srv.Port, srv.User, srv.Password)
+		dumpOnFailure(t, cl)
 		pair := lab.WaitEstablished(t, 0, srv.Port)
 		if pair.ClientPID() != cl.PID {
 			t.Errorf("client pid %v, want xfreerdp pid %d", pair.ClientPIDs, cl.PID)
@@ -232,6 +238,7 @@ func TestXRDP(t *testing.T) {
 
 	t.Run("WrongPassword", func(t *testing.T) {
 		cl := lab.XFreeRDP(t, clientDisp, "127.0.0.1", srv.Port, srv.User, "not-"+srv.Password)
+		dumpOnFailure(t, cl)
 		// A wrong password still gives an ESTABLISHED connection (xrdp shows
 		// its login screen); only the log says the login failed.
 		lab.WaitEstablished(t, 0, srv.Port)
@@ -257,6 +264,12 @@ func TestFreeRDPShadow(t *testing.T) {
 	clientDisp := lab.Xvfb(t)
 	srv := lab.FreeRDPShadow(t, served)
 	cl := lab.XFreeRDP(t, clientDisp, "127.0.0.1", srv.Port, "x", "x")
+	dumpOnFailure(t, cl)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("freerdp-shadow-cli log:\n%s", tailOf(srv.LogPath))
+		}
+	})
 	pair := lab.WaitEstablished(t, 0, srv.Port)
 	if pair.ClientPID() != cl.PID {
 		t.Errorf("client pid %v, want xfreerdp pid %d", pair.ClientPIDs, cl.PID)
@@ -279,4 +292,24 @@ func contains(s []int, v int) bool {
 		}
 	}
 	return false
+}
+
+func tailOf(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// dumpOnFailure logs the client's output if the test fails.
+func dumpOnFailure(t *testing.T, cl *lab.Client) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s (pid %d, exited %v) output:\n%s", cl.Name, cl.PID, cl.Exited(), tailOf(cl.LogPath))
+		}
+	})
 }
