@@ -204,7 +204,7 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	k, srcIsA := makeKey(p)
 	f := a.flows[k]
 	isSYN := p.Proto == decode.ProtoTCP && p.Flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN
-	if f != nil && isSYN && (!f.closedAt.IsZero() || f.sawSYN && f.Packets[0]+f.Packets[1] > 3) {
+	if f != nil && isSYN && !(f.synSeen && p.Seq == f.synSeq) && (!f.closedAt.IsZero() || f.sawSYN && f.Packets[0]+f.Packets[1] > 3) {
 		// Port reuse: a new connection on a finished 5-tuple.
 		a.closeFlow(f, "")
 		f = nil
@@ -230,6 +230,10 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	if p.Proto == decode.ProtoTCP {
 		if p.Flags&decode.FlagSYN != 0 {
 			f.sawSYN = true
+			if isSYN && !f.synSeen {
+				// A retransmitted SYN (same ISN) belongs to the same flow.
+				f.synSeen, f.synSeq = true, p.Seq
+			}
 		}
 		sent, acked := f.tcpProgress(d, p)
 		f.SeqBytes[d] += sent

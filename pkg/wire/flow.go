@@ -103,6 +103,8 @@ type flowState struct {
 	finSeen   [2]bool
 	closedAt  time.Time // FIN both ways or RST: close after ClosedLinger
 	sawSYN    bool
+	synSeen   bool // a client SYN was seen; synSeq is its ISN
+	synSeq    uint32
 	seqKnown  [2]bool
 	seqHigh   [2]uint32
 	streamNxt [2]uint32 // next in-order sequence number for stream parsers
