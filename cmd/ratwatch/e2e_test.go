@@ -1,0 +1,322 @@
+package main
+
+// End-to-end tests: the built ratwatch binary scans this host while real
+// servers (x11vnc, xrdp) serve real clients on 127.0.0.1. Nothing is mocked;
+// processes are started and stopped by pid through internal/lab.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/ratwatch/ratwatch/internal/lab"
+	"github.com/ratwatch/ratwatch/internal/rfb"
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ratwatch-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binPath = filepath.Join(dir, "ratwatch")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("building ratwatch: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// scan runs `ratwatch ARGS -o json`, validates the output against the
+// published schema, and returns the report and exit code.
+func scan(t *testing.T, args ...string) (*report.Report, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, append(args, "-o", "json")...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running ratwatch: %v", err)
+	}
+	if code == 1 {
+		t.Fatalf("ratwatch %v exited 1: %s", args, errb.String())
+	}
+	validate(t, out.Bytes())
+	var r report.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	if r.ExitCode != code {
+		t.Fatalf("report says exit_code %d, process exited %d", r.ExitCode, code)
+	}
+	return &r, code
+}
+
+func validate(t *testing.T, raw []byte) {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	sch, err := c.Compile("../../docs/schema/report.schema.json")
+	if err != nil {
+		t.Fatalf("schema: %v", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("output: %v", err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Fatalf("output does not match docs/schema/report.schema.json: %v", err)
+	}
+}
+
+func finding(t *testing.T, r *report.Report, id string) *report.Finding {
+	t.Helper()
+	for i := range r.Findings {
+		if r.Findings[i].Tool.ID == id {
+			return &r.Findings[i]
+		}
+	}
+	t.Fatalf("no %s finding; tools: %v", id, r.Verdict.Tools)
+	return nil
+}
+
+func hasState(f *report.Finding, s string) bool {
+	for _, x := range f.States {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionFrom finds the record of the connection from 127.0.0.1:port.
+func sessionFrom(rs []session.Record, port int) *session.Record {
+	for i := range rs {
+		if rs[i].RemoteIP == "127.0.0.1" && int(rs[i].RemotePort) == port {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// socketMatch finds a socket match of the given class on the server port
+// (and from the client port when it is not 0).
+func socketMatch(f *report.Finding, class string, serverPort, clientPort int) *report.Match {
+	for i := range f.Matches {
+		m := &f.Matches[i]
+		if m.Kind != "socket" || m.Role != class || len(m.Evidence) == 0 || m.Evidence[0].Socket == nil {
+			continue
+		}
+		s := m.Evidence[0].Socket
+		if int(s.LocalPort) == serverPort && (clientPort == 0 || int(s.RemotePort) == clientPort) {
+			return m
+		}
+	}
+	return nil
+}
+
+// vncControl connects to a VNC server and drives it: 4 key events, 3
+// pointer events, one framebuffer update.
+func vncControl(t *testing.T, addr, password string) *rfb.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := rfb.Dial(ctx, addr, rfb.Config{Password: password})
+	if err != nil {
+		t.Fatalf("rfb.Dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for _, k := range []struct {
+		sym  uint32
+		down bool
+	}{{'l', true}, {'l', false}, {0xff0d, true}, {0xff0d, false}} {
+		if err := c.KeyEvent(k.sym, k.down); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []struct {
+		b    uint8
+		x, y uint16
+	}{{0, 5, 5}, {1, 30, 30}, {0, 30, 30}} {
+		if err := c.PointerEvent(p.b, p.x, p.y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.FramebufferUpdateRequest(false, 0, 0, 16, 16); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitFramebufferUpdate(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func clientPort(c *rfb.Client) int { return c.LocalAddr().(*net.TCPAddr).Port }
+
+// TestVNCSessionActiveThenPast: a real viewer controls x11vnc; the scan must
+// see x11vnc installed (dpkg), running, listening, and an ACTIVE incoming
+// session from 127.0.0.1; after the viewer leaves, the session is PAST.
+func TestVNCSessionActiveThenPast(t *testing.T) {
+	lab.Require(t, "Xvfb", "x11vnc")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	disp := lab.Xvfb(t)
+	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
+	c := vncControl(t, srv.Addr(), "")
+	cport := clientPort(c)
+	pair := lab.WaitEstablished(t, cport, srv.Port)
+	srv.WaitLog(t, "executing handler for type 1", 5*time.Second)
+
+	r, code := scan(t, "scan")
+	if code != 3 || r.Verdict.RemoteControl != report.Established || r.Verdict.Leak != "must be assumed" {
+		t.Fatalf("exit %d, verdict %s (%s)", code, r.Verdict.RemoteControl, r.Verdict.Summary)
+	}
+	f := finding(t, r, "x11vnc")
+	for _, s := range []string{"installed", "running", "connected", "session-past", "session-active"} {
+		if !hasState(f, s) {
+			t.Errorf("x11vnc states %v lack %s", f.States, s)
+		}
+	}
+	if f.State != "session-active" || f.Verdict != report.Established {
+		t.Errorf("state %s verdict %s, want session-active established", f.State, f.Verdict)
+	}
+	pkg := false
+	for _, m := range f.Matches {
+		if m.Kind == "package" && len(m.Hits) > 0 && m.Hits[0].Rule == "software.dpkg" && m.Hits[0].Value == "x11vnc" {
+			pkg = true
+		}
+	}
+	if !pkg {
+		t.Errorf("no dpkg package match for x11vnc")
+	}
+	if m := socketMatch(f, "listening", srv.Port, 0); m == nil || int(m.Evidence[0].PID) != srv.PID {
+		t.Errorf("no listening socket on %d owned by x11vnc pid %d", srv.Port, srv.PID)
+	}
+	if m := socketMatch(f, "inbound", srv.Port, cport); m == nil || int(m.Evidence[0].PID) != pair.ServerPID() {
+		t.Errorf("no inbound connection 127.0.0.1:%d <- 127.0.0.1:%d owned by pid %d", srv.Port, cport, pair.ServerPID())
+	}
+	for name, c := range map[string]report.Condition{"running": f.Conditions.Running, "online": f.Conditions.Online, "session": f.Conditions.Session} {
+		if c.Status != report.Met {
+			t.Errorf("condition %s = %s (%s), want met", name, c.Status, c.Reason)
+		}
+	}
+	s := sessionFrom(f.Incoming, cport)
+	if s == nil {
+		t.Fatalf("no incoming session from 127.0.0.1:%d in %+v", cport, f.Incoming)
+	}
+	if !s.Open || s.End != nil || s.Outcome != session.Established || s.Direction != session.Incoming || s.AuthMethod != "none" {
+		t.Errorf("active session: open=%v end=%v outcome=%s dir=%s auth=%s", s.Open, s.End, s.Outcome, s.Direction, s.AuthMethod)
+	}
+	if !strings.Contains(strings.Join(s.Notes, " "), "active:") {
+		t.Errorf("session not marked active: %v", s.Notes)
+	}
+	if s.Evidence[0].Path != srv.LogPath || len(s.Evidence[0].SHA256) != 64 || s.Evidence[0].Line < 1 {
+		t.Errorf("evidence %+v does not point into %s", s.Evidence[0], srv.LogPath)
+	}
+	if r.Verdict.ActiveSessions < 1 {
+		t.Errorf("active_sessions %d", r.Verdict.ActiveSessions)
+	}
+
+	// The viewer leaves.
+	c.Close()
+	lab.WaitClosed(t, cport, srv.Port)
+	srv.WaitLog(t, "Client 127.0.0.1 gone", 5*time.Second)
+	srv.WaitLog(t, "PointerEvent", 5*time.Second)
+
+	r, code = scan(t, "scan")
+	if code != 3 || r.Verdict.RemoteControl != report.Established {
+		t.Fatalf("after disconnect: exit %d verdict %s", code, r.Verdict.RemoteControl)
+	}
+	f = finding(t, r, "x11vnc")
+	s = sessionFrom(f.Incoming, cport)
+	if s == nil {
+		t.Fatalf("past session from port %d missing", cport)
+	}
+	if s.Open || s.End == nil || s.Start == nil || s.End.Before(*s.Start) {
+		t.Errorf("past session: open=%v start=%v end=%v", s.Open, s.Start, s.End)
+	}
+	// The test sent exactly 4 key events and 3 pointer events.
+	if s.Input["KeyEvent"] != 4 || s.Input["PointerEvent"] != 3 {
+		t.Errorf("input counts %v, want KeyEvent 4, PointerEvent 3", s.Input)
+	}
+	if socketMatch(f, "inbound", srv.Port, cport) != nil {
+		t.Errorf("closed connection still reported inbound")
+	}
+	if f.State == "session-active" && sessionFrom(f.Incoming, cport).Open {
+		t.Errorf("session still active after disconnect")
+	}
+}
+
+// TestVNCWrongPasswordNotEstablished: a viewer with a wrong password is an
+// attempt, never a session.
+func TestVNCWrongPasswordNotEstablished(t *testing.T) {
+	lab.Require(t, "Xvfb", "x11vnc")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	disp := lab.Xvfb(t)
+	srv := lab.X11VNC(t, disp, lab.VNCOpts{Password: "Right-pw-7"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := rfb.Dial(ctx, srv.Addr(), rfb.Config{Password: "wrong-pw"})
+	if !errors.Is(err, rfb.ErrAuthFailed) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	srv.WaitLog(t, "password check failed", 5*time.Second)
+
+	r, code := scan(t, "scan")
+	// With the host lock held, this server is the only remote-access
+	// server running: the host has a tool and an attempt, no session.
+	if code != 2 || r.Verdict.RemoteControl != report.NotEstablished || r.Verdict.Leak != "not through remote control" {
+		t.Errorf("exit %d verdict %s: %s", code, r.Verdict.RemoteControl, r.Verdict.Summary)
+	}
+	f := finding(t, r, "x11vnc")
+	if f.Verdict != report.NotEstablished || f.State != "attempted" {
+		t.Errorf("x11vnc verdict %s state %s (%s)", f.Verdict, f.State, f.VerdictReason)
+	}
+	var mine []session.Record
+	for _, a := range f.Attempts {
+		for _, e := range a.Evidence {
+			if e.Path == srv.LogPath {
+				mine = append(mine, a)
+				break
+			}
+		}
+	}
+	if len(mine) != 1 || mine[0].Outcome != session.FailedAuth || mine[0].RemoteIP != "127.0.0.1" {
+		t.Fatalf("attempts from this server's log: %+v", mine)
+	}
+	for _, s := range f.Incoming {
+		for _, e := range s.Evidence {
+			if e.Path == srv.LogPath {
+				t.Fatalf("wrong password reported as a session: %+v", s)
+			}
+		}
+	}
+	if !hasState(f, "attempted") || hasState(f, "session-past") {
+		t.Errorf("states %v", f.States)
+	}
+}
