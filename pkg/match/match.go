@@ -43,6 +43,8 @@ type Tool struct {
 	Services  []inventory.Service
 	Files     []inventory.File
 	Execs     []inventory.Execution
+	// ClientExecs are execution records of the tool's viewer only.
+	ClientExecs []inventory.Execution
 }
 
 // ProcMatch is a matched process with its role.
@@ -149,7 +151,11 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 				continue
 			}
 			t := get(s)
-			t.Execs = append(t.Execs, e)
+			if pm.Client && !hasRule(pm.Hits, "process.names.") {
+				t.ClientExecs = append(t.ClientExecs, e)
+			} else {
+				t.Execs = append(t.Execs, e)
+			}
 			t.Matches = append(t.Matches, report.Match{Kind: "execution", Hits: pm.Hits,
 				Why:      fmt.Sprintf("%s records that %s ran (%d times)", e.Source, e.Name, e.RunCount),
 				Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: "execution", Path: e.Source, Summary: e.Name}}})

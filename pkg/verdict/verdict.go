@@ -107,10 +107,10 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 	if len(t.Packages)+len(t.Services) > 0 {
 		has["installed"] = true
 	}
-	if len(t.Files)+len(t.Packages)+len(t.Services)+len(t.Processes)+len(t.Execs) > 0 || logLines(t) > 0 {
+	if len(t.Files)+len(t.Packages)+len(t.Services)+len(t.Processes)+len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 {
 		has["present"] = true
 	}
-	if len(t.Execs) > 0 || logLines(t) > 0 || len(t.Processes) > 0 || len(recs) > 0 {
+	if len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 || len(t.Processes) > 0 || len(recs) > 0 {
 		has["executed"] = true
 	}
 	if len(servers) > 0 {
@@ -250,7 +250,9 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		}
 		return report.Condition{Status: report.Unknown, Reason: why, Evidence: ev}
 	}
-	executed := len(t.Processes)+len(t.Execs) > 0 || logLines(t) > 0
+	// Only the server side running makes control of this PC possible; a
+	// viewer that ran controlled others.
+	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0
 	if read > 0 {
 		reason := fmt.Sprintf("%d log file(s) read, no incoming session in them", read)
 		if len(f.Attempts) > 0 {
@@ -262,6 +264,9 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		return report.Condition{Status: report.NotMet, Reason: reason}
 	}
 	if !executed {
+		if len(t.Processes)+len(t.ClientExecs) > 0 {
+			return report.Condition{Status: report.NotMet, Reason: "only its viewer/client ran, which controls other machines; nothing of it accepts control of this PC"}
+		}
 		return report.Condition{Status: report.NotMet, Reason: "no process, execution record or log of it: no sign that it ever ran (if its logs were deleted this cannot be told apart)"}
 	}
 	if len(t.Sig.Logs) == 0 {

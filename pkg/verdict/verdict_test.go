@@ -225,3 +225,26 @@ func TestProcessScannerFailedIndeterminate(t *testing.T) {
 		t.Fatalf("host %+v", v)
 	}
 }
+
+func TestViewerOnlyNotEstablished(t *testing.T) {
+	// xfreerdp (the client) runs and connects out: this PC controls another,
+	// nothing of the tool accepts control of this PC.
+	viewer := match.ProcMatch{P: inventory.Process{PID: 7, Name: "xfreerdp"}, Role: match.RoleClient}
+	out := sock(match.SockOutbound, "192.0.2.10", 3389)
+	out.Role = match.RoleClient
+	tool := &match.Tool{Sig: sig, Processes: []match.ProcMatch{viewer}, Sockets: []match.SockMatch{out}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	f := fs[0]
+	if f.Verdict != report.NotEstablished || f.Conditions.Running.Status != report.NotMet || hasRunning(f.States) || v.RemoteControl != report.NotEstablished {
+		t.Fatalf("verdict %s (%s) states %v", f.Verdict, f.VerdictReason, f.States)
+	}
+}
+
+func hasRunning(states []string) bool {
+	for _, s := range states {
+		if s == "running" || s == "connected" {
+			return true
+		}
+	}
+	return false
+}
