@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binPath = filepath.Join(dir, "ratwatch")
+	os.Chmod(dir, 0o755) // the non-root test runs the binary as nobody
 	build := exec.Command("go", "build", "-o", binPath, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stderr = os.Stderr
@@ -49,9 +51,20 @@ func TestMain(m *testing.M) {
 // published schema, and returns the report and exit code.
 func scan(t *testing.T, args ...string) (*report.Report, int) {
 	t.Helper()
+	return scanAs(t, nil, args...)
+}
+
+// scanAs runs the scan with the given credentials (nil: as this process).
+func scanAs(t *testing.T, cred *syscall.Credential, args ...string) (*report.Report, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, append(args, "-o", "json")...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		cmd.Dir = "/"
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent"}
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -318,5 +331,150 @@ func TestVNCWrongPasswordNotEstablished(t *testing.T) {
 	}
 	if !hasState(f, "attempted") || hasState(f, "session-past") {
 		t.Errorf("states %v", f.States)
+	}
+}
+
+// rdpLogged reports whether a record's evidence comes from one of paths.
+func rdpLogged(s session.Record, paths ...string) bool {
+	for _, e := range s.Evidence {
+		for _, p := range paths {
+			if e.Path == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestRDPSessionActiveThenPast: xfreerdp logs in to xrdp with the right
+// password. The scan finds xrdp's logs through its -c config file and must
+// report an active incoming session from the client's port; after the client
+// leaves (the desktop session survives on the server), the session is past.
+func TestRDPSessionActiveThenPast(t *testing.T) {
+	lab.Require(t, "Xvfb", "xrdp", "xrdp-sesman", "xfreerdp")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	srv := lab.XRDP(t)
+	clientDisp := lab.Xvfb(t)
+	cl := lab.XFreeRDP(t, clientDisp, "127.0.0.1", srv.Port, srv.User, srv.Password)
+	pair := lab.WaitEstablished(t, 0, srv.Port)
+	srv.WaitLog(t, "login successful for user "+srv.User, 20*time.Second)
+	srv.WaitSesmanLog(t, "Session started successfully for user "+srv.User, 15*time.Second)
+
+	r, code := scan(t, "scan")
+	if code != 3 || r.Verdict.RemoteControl != report.Established {
+		t.Fatalf("exit %d verdict %s: %s", code, r.Verdict.RemoteControl, r.Verdict.Summary)
+	}
+	f := finding(t, r, "xrdp")
+	if f.State != "session-active" || f.Verdict != report.Established {
+		t.Errorf("xrdp state %s verdict %s (%s)", f.State, f.Verdict, f.VerdictReason)
+	}
+	s := sessionFrom(f.Incoming, pair.ClientPort)
+	if s == nil {
+		t.Fatalf("no incoming xrdp session from 127.0.0.1:%d; incoming %+v attempts %+v", pair.ClientPort, f.Incoming, f.Attempts)
+	}
+	if s.LocalUser != srv.User || !s.Open || !rdpLogged(*s, srv.LogPath) {
+		t.Errorf("session user %q open %v evidence %+v", s.LocalUser, s.Open, s.Evidence)
+	}
+	if m := socketMatch(f, "inbound", srv.Port, pair.ClientPort); m == nil {
+		t.Errorf("no inbound socket match for the client's connection")
+	}
+	// The client side: xfreerdp is FreeRDP's viewer; it controls, it is not
+	// controlled, so FreeRDP alone must not be called a session here.
+	fr := finding(t, r, "freerdp")
+	if fr.Verdict != report.NotEstablished || len(fr.Incoming) != 0 {
+		t.Errorf("freerdp viewer: verdict %s incoming %d (%s)", fr.Verdict, len(fr.Incoming), fr.VerdictReason)
+	}
+
+	if err := cl.Stop(); err != nil {
+		t.Logf("stopping xfreerdp: %v", err)
+	}
+	lab.WaitClosed(t, pair.ClientPort, srv.Port)
+	r, code = scan(t, "scan")
+	if code != 3 {
+		t.Fatalf("after disconnect: exit %d", code)
+	}
+	f = finding(t, r, "xrdp")
+	if f.State != "session-past" {
+		t.Errorf("after disconnect: state %s, want session-past", f.State)
+	}
+	if s := sessionFrom(f.Incoming, pair.ClientPort); s == nil || strings.Contains(strings.Join(s.Notes, " "), "active:") {
+		t.Errorf("after disconnect the session must be past: %+v", s)
+	}
+}
+
+// TestRDPWrongPasswordIsAttempt: xfreerdp with a wrong password stays
+// connected at xrdp's login screen — ESTABLISHED at TCP level — but the log
+// says the login failed: an attempt, not a session.
+func TestRDPWrongPasswordIsAttempt(t *testing.T) {
+	lab.Require(t, "Xvfb", "xrdp", "xrdp-sesman", "xfreerdp")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	srv := lab.XRDP(t)
+	clientDisp := lab.Xvfb(t)
+	lab.XFreeRDP(t, clientDisp, "127.0.0.1", srv.Port, srv.User, "not-"+srv.Password)
+	pair := lab.WaitEstablished(t, 0, srv.Port)
+	srv.WaitLog(t, "login failed for user "+srv.User, 20*time.Second)
+
+	r, code := scan(t, "scan")
+	if code != 2 || r.Verdict.RemoteControl != report.NotEstablished {
+		t.Errorf("exit %d verdict %s: %s", code, r.Verdict.RemoteControl, r.Verdict.Summary)
+	}
+	f := finding(t, r, "xrdp")
+	if m := socketMatch(f, "inbound", srv.Port, pair.ClientPort); m == nil {
+		t.Fatalf("the open TCP connection from port %d is not reported", pair.ClientPort)
+	}
+	a := sessionFrom(f.Attempts, pair.ClientPort)
+	if a == nil || a.Outcome != session.FailedAuth {
+		t.Fatalf("no failed_auth attempt from port %d: %+v", pair.ClientPort, f.Attempts)
+	}
+	if len(f.Incoming) != 0 {
+		t.Errorf("wrong password reported as session(s): %+v", f.Incoming)
+	}
+	if f.State != "attempted" || f.Verdict != report.NotEstablished || f.Conditions.Session.Status != report.NotMet {
+		t.Errorf("state %s verdict %s session %s (%s)", f.State, f.Verdict, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+	}
+}
+
+// TestNonRootScanIsHonest: the same active VNC session, scanned by an
+// unprivileged user. It cannot read socket owners, x11vnc's executable or
+// root's log, so it must say what it could not see and never call the host
+// clean: the verdict is indeterminate, not "not established".
+func TestNonRootScanIsHonest(t *testing.T) {
+	lab.Require(t, "Xvfb", "x11vnc")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	disp := lab.Xvfb(t)
+	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
+	c := vncControl(t, srv.Addr(), "")
+	lab.WaitEstablished(t, clientPort(c), srv.Port)
+	srv.WaitLog(t, "executing handler for type 1", 5*time.Second)
+
+	r, code := scanAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, "scan")
+	if r.Scan.Privileges.Elevated || r.Scan.Privileges.UID != "65534" {
+		t.Errorf("privileges %+v", r.Scan.Privileges)
+	}
+	if r.Verdict.RemoteControl == report.NotEstablished || code == 0 {
+		t.Fatalf("non-root scan called the host %s (exit %d) during an active session", r.Verdict.RemoteControl, code)
+	}
+	if r.Verdict.RemoteControl != report.Indeterminate || code != 2 {
+		t.Errorf("verdict %s exit %d, want indeterminate 2", r.Verdict.RemoteControl, code)
+	}
+	var sockets *string
+	for _, s := range r.Scanners {
+		if s.Name == "sockets" {
+			st := s.Status + ": " + s.Reason
+			sockets = &st
+		}
+	}
+	if sockets == nil || !strings.HasPrefix(*sockets, "partial") || !strings.Contains(*sockets, "not root") {
+		t.Errorf("sockets scanner status %v, want partial / not root", sockets)
+	}
+	if len(r.Verdict.Incomplete) == 0 {
+		t.Errorf("verdict.incomplete is empty")
+	}
+	f := finding(t, r, "x11vnc")
+	if f.Conditions.Running.Status != report.Met || f.Conditions.Session.Status != report.Unknown {
+		t.Errorf("x11vnc conditions running=%s session=%s (%s)", f.Conditions.Running.Status, f.Conditions.Session.Status, f.Conditions.Session.Reason)
 	}
 }
