@@ -71,6 +71,9 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		} else if !gone(p.Pid) {
 			rec.Errors = append(rec.Errors, "exe: "+short(err))
 			unreadable["exe"]++
+			if len(st.Errors) < 10 {
+				st.Errors = append(st.Errors, fmt.Sprintf("pid %d (%s): executable: %s", p.Pid, name, short(err)))
+			}
 		}
 		if u, err := p.UsernameWithContext(ctx); err == nil {
 			rec.User = u
@@ -91,7 +94,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	if n := unreadable["exe"] + unreadable["name"]; n > 0 {
 		st.Unreadable = n
 		st.Status = inventory.StatusPartial
-		st.Reason = fmt.Sprintf("%d processes' executable paths could not be read", unreadable["exe"])
+		st.Reason = fmt.Sprintf("the executable of %d process(es) could not be read (names and command lines were)", unreadable["exe"])
 		if runtime.GOOS != "windows" && os.Geteuid() != 0 {
 			st.Reason += " (not root: other users' processes are only partly visible)"
 		}
