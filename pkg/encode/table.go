@@ -3,6 +3,7 @@ package encode
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -121,14 +122,19 @@ func sourceOf(s session.Record) string {
 	if len(s.Evidence) == 0 {
 		return ""
 	}
+	// The file name is enough on screen; the JSON report has the full path.
 	e := s.Evidence[0]
+	name := filepath.Base(e.Path)
 	switch {
 	case e.Line > 0:
-		return fmt.Sprintf("%s:%d", e.Path, e.Line)
+		name = fmt.Sprintf("%s:%d", name, e.Line)
 	case e.RecordID > 0:
-		return fmt.Sprintf("%s#%d", e.Path, e.RecordID)
+		name = fmt.Sprintf("%s#%d", name, e.RecordID)
 	}
-	return e.Path
+	if len(s.Evidence) > 1 {
+		name += fmt.Sprintf(" (+%d)", len(s.Evidence)-1)
+	}
+	return name
 }
 
 func orDash(s string) string {
