@@ -148,9 +148,9 @@ func fuzz(f *testing.F, p sessionlog.Parser) {
 	})
 }
 
-func FuzzParse(f *testing.F)         { fuzz(f, TightVNC{}) }
-func FuzzParseUltraVNC(f *testing.F) { fuzz(f, UltraVNC{}) }
-func FuzzParseRealVNC(f *testing.F)  { fuzz(f, RealVNC{}) }
+func FuzzParse(f *testing.F)    { fuzz(f, TightVNC{}) }
+func FuzzUltraVNC(f *testing.F) { fuzz(f, UltraVNC{}) }
+func FuzzRealVNC(f *testing.F)  { fuzz(f, RealVNC{}) }
 
 func bench(b *testing.B, p sessionlog.Parser, filler, data string) {
 	unit := []byte(strings.Repeat(filler, 200) + data)
