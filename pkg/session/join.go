@@ -57,8 +57,16 @@ func source(r *Record) string {
 
 func normID(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), " ", "") }
 
-// peerMatch: same remote ID when both have one, else same remote IP.
+// peerMatch: same remote ID when both have one, else same remote IP. Two
+// records that both know the peer's (or the local) port and disagree are two
+// TCP connections, never one session.
 func peerMatch(a, b *Record) bool {
+	if a.RemotePort != 0 && b.RemotePort != 0 && a.RemotePort != b.RemotePort {
+		return false
+	}
+	if a.LocalPort != 0 && b.LocalPort != 0 && a.LocalPort != b.LocalPort {
+		return false
+	}
 	ia, ib := normID(a.RemoteID), normID(b.RemoteID)
 	if ia != "" && ib != "" {
 		return ia == ib

@@ -285,3 +285,23 @@ func TestJoinMany(t *testing.T) {
 }
 
 func strconvI(i int) string { return string(rune('0' + i)) }
+
+// Two servers' logs each record a connection from 127.0.0.1 at overlapping
+// times, from different client ports: two sessions, not one.
+func TestJoinKeepsDifferentPortsApart(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 11, 26, 39, 0, time.UTC)
+	mk := func(path string, port uint32) session.Record {
+		r := session.Record{Tool: "x11vnc", Parser: "x11vnc", Direction: session.Incoming, Outcome: session.Established, RemoteIP: "127.0.0.1", RemotePort: port,
+			Start: session.T(t0), End: session.T(t0.Add(25 * time.Second)), Evidence: []evidence.Evidence{{Kind: evidence.KindLogLine, Path: path, Line: 1}}}
+		r.Finish()
+		return r
+	}
+	got := session.Join([]session.Record{mk("/a/x11vnc.log", 33854), mk("/b/x11vnc.log", 33860)})
+	if len(got) != 2 {
+		t.Fatalf("joined %d records into %d", 2, len(got))
+	}
+	same := session.Join([]session.Record{mk("/a/x11vnc.log", 33854), mk("/b/x11vnc.log", 33854)})
+	if len(same) != 1 {
+		t.Fatalf("same connection seen in two logs: %d records, want 1", len(same))
+	}
+}
