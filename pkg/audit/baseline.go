@@ -161,6 +161,9 @@ func itemsOf(f *report.Finding) findingItems {
 				continue
 			}
 			s := m.Evidence[0].Socket
+			if s.LocalPort >= ephemeralPorts {
+				continue // a port picked at random each start: not stable
+			}
 			addr := fmt.Sprintf("%s %s", s.Proto, joinHostPort(s.LocalIP, s.LocalPort))
 			add(Item{Fingerprint: Fingerprint(ItemListener, tool, addr), Kind: ItemListener, Tool: tool, Label: "listener " + addr})
 		}
@@ -181,6 +184,10 @@ func itemsOf(f *report.Finding) findingItems {
 	}
 	return fi
 }
+
+// ephemeralPorts is where the dynamic port ranges start (Linux 32768,
+// Windows and IANA 49152): a listener there was given a random port.
+const ephemeralPorts = 32768
 
 func joinHostPort(ip string, port uint32) string {
 	if strings.Contains(ip, ":") {

@@ -25,6 +25,7 @@ func newAuditCmd() *cobra.Command {
 	var f scanFlags
 	var policyPath, stateDir string
 	var useSyslog, checkOnly, noUpdate bool
+	var syslogServer string
 	var lockMaxAge time.Duration
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -73,6 +74,12 @@ line) and/or --syslog. See docs/audit.md.`,
 			format, err := auditFormat(f.out)
 			if err != nil {
 				return err
+			}
+			if syslogServer != "" {
+				useSyslog = true
+				if _, _, ok := strings.Cut(syslogServer, ":"); !ok {
+					return fmt.Errorf("--syslog-server %q: want NETWORK:ADDRESS (udp:loghost:514, tcp:10.0.0.5:514, unixgram:/dev/log)", syslogServer)
+				}
 			}
 			if stateDir == "" {
 				stateDir = defaultStateDir()
@@ -127,7 +134,7 @@ line) and/or --syslog. See docs/audit.md.`,
 			next := audit.Compare(r, prev, now)
 			r.ExitCode = exitcode.ForAudit(r.Verdict, r.Findings, f.out.failOn)
 
-			if err := writeAudit(cmd, f.out, format, useSyslog, r); err != nil {
+			if err := writeAudit(cmd, f.out, format, useSyslog, syslogServer, r); err != nil {
 				return err // the baseline is not advanced: the next run reports the same news
 			}
 			if !noUpdate {
@@ -145,6 +152,7 @@ line) and/or --syslog. See docs/audit.md.`,
 	cmd.Flags().StringVar(&policyPath, "policy", "", "allow-list policy (YAML, docs/audit.md); without it nothing is allowed")
 	cmd.Flags().StringVar(&stateDir, "state", "", "state directory for the baseline and the lock (default "+defaultStateDir()+")")
 	cmd.Flags().BoolVar(&useSyslog, "syslog", false, "also send each NDJSON (or ECS) line to the system log: syslog tag ratwatch, or the Windows event log source ratwatch")
+	cmd.Flags().StringVar(&syslogServer, "syslog-server", "", "with --syslog, send to this syslog server instead of the local one (Unix): NETWORK:ADDRESS, e.g. udp:loghost:514, unixgram:/dev/log")
 	cmd.Flags().DurationVar(&lockMaxAge, "lock-max-age", audit.DefaultLockMaxAge, "a lock older than this is stale and taken over even if its pid is alive")
 	cmd.Flags().BoolVar(&checkOnly, "check-policy", false, "only validate --policy (and the signatures) and exit")
 	cmd.Flags().BoolVar(&noUpdate, "no-update", false, "do not advance the baseline (try a policy without losing what is new)")
@@ -192,7 +200,7 @@ func auditFormat(o outputFlags) (string, error) {
 // appended with one write call per line (O_APPEND), so concurrent writers
 // never interleave; other formats replace --file atomically. With --syslog
 // every line also goes to the system log.
-func writeAudit(cmd *cobra.Command, o outputFlags, format string, useSyslog bool, r *report.Report) error {
+func writeAudit(cmd *cobra.Command, o outputFlags, format string, useSyslog bool, syslogServer string, r *report.Report) error {
 	enc, _ := encode.Get(format)
 	le, isLines := enc.(encode.LineEncoder)
 	var lines [][]byte
@@ -228,22 +236,47 @@ func writeAudit(cmd *cobra.Command, o outputFlags, format string, useSyslog bool
 				return err
 			}
 		}
-		sink, err := encode.OpenSyslog()
+		var sink encode.Sink
+		var err error
+		if network, addr, ok := strings.Cut(syslogServer, ":"); ok {
+			sink, err = encode.DialSyslog(network, addr)
+		} else {
+			sink, err = encode.OpenSyslog()
+		}
 		if err != nil {
 			return fmt.Errorf("--syslog: %w", err)
 		}
-		defer sink.Close()
-		for _, l := range lines {
-			if err := sink.Send(encode.LineSeverity(l), l); err != nil {
+		// A syslog daemon that stops reading blocks the sender: bound the wait.
+		done := make(chan error, 1)
+		go func() {
+			for _, l := range lines {
+				if err := sink.Send(encode.LineSeverity(l), l); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- sink.Close()
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
 				return fmt.Errorf("--syslog: %w", err)
 			}
+		case <-time.After(syslogTimeout):
+			return fmt.Errorf("--syslog: the system log did not take the messages within %v", syslogTimeout)
 		}
 	}
 	return nil
 }
 
+// syslogTimeout bounds the delivery of one audit's lines to the system log.
+const syslogTimeout = time.Minute
+
 // appendLines appends each line with a single write on an O_APPEND file.
 func appendLines(path string, lines [][]byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@
 package encode
 
 import (
+	"errors"
+
 	"golang.org/x/sys/windows/svc/eventlog"
 )
 
@@ -49,3 +51,8 @@ func (s *eventLogSink) Send(sev Severity, line []byte) error {
 }
 
 func (s *eventLogSink) Close() error { return s.l.Close() }
+
+// DialSyslog is not available on Windows: events go to the event log.
+func DialSyslog(network, addr string) (Sink, error) {
+	return nil, errors.New("--syslog-server is not supported on Windows (events go to the Application event log)")
+}
