@@ -244,7 +244,9 @@ func TestXRDP(t *testing.T) {
 		lab.WaitEstablished(t, 0, srv.Port)
 		srv.WaitLog(t, "login failed for user "+srv.User, 15*time.Second)
 		srv.WaitSesmanLog(t, "AUTHFAIL: user="+srv.User, 5*time.Second)
-		cl.Stop()
+		if err := cl.Stop(); err != nil {
+			t.Logf("stopping xfreerdp: %v", err)
+		}
 	})
 
 	// Stopping the server also ends the session it left behind
@@ -281,7 +283,9 @@ func TestFreeRDPShadow(t *testing.T) {
 	if cl.Exited() {
 		t.Fatalf("xfreerdp exited early: %v\n%s", cl.Wait(0), cl.Log())
 	}
-	cl.Stop()
+	if err := cl.Stop(); err != nil {
+		t.Logf("stopping xfreerdp: %v", err)
+	}
 	lab.WaitClosed(t, 0, srv.Port)
 }
 

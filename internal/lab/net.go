@@ -202,8 +202,8 @@ func waitListening(p *Proc, port int, d time.Duration) error {
 				p.Name, p.PID, port, p.ExitError(), others, tail(p.LogPath, 3000))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("lab: %s (pid %d) not listening on port %d after %v (other listeners: %v); log:\n%s",
-				p.Name, p.PID, port, d, others, tail(p.LogPath, 3000))
+			return fmt.Errorf("lab: %s (pid %d) not listening on port %d after %v (other listeners: %v); threads: %s; log:\n%s",
+				p.Name, p.PID, port, d, others, threads(p.PID), tail(p.LogPath, 3000))
 		}
 		time.Sleep(pollInterval)
 	}

@@ -1,17 +1,3 @@
-// Package lab starts real remote-access servers and clients (Xvfb, x11vnc,
-// Xtigervnc, xrdp + xrdp-sesman, freerdp-shadow-cli, xfreerdp, tcpdump) on
-// 127.0.0.1 for tests, and stops them again.
-//
-// Rules it follows, because other engineers and other test binaries run the
-// same server binaries on the same machine at the same time:
-//   - every process is started with exec.Cmd in the foreground (no -bg or
-//     daemon modes), in a new process group (Setpgid), and its pid is kept;
-//   - it is stopped by pid/process group in t.Cleanup: SIGTERM, then SIGKILL
-//     after a bounded wait; nothing is ever killed by name;
-//   - ports are random free loopback ports, X displays random free numbers;
-//   - every wait loop has a deadline and fails with a clear message.
-//
-// The package is for tests only.
 package lab
 
 import (
@@ -36,7 +22,7 @@ const (
 	// after SIGTERM before SIGKILL.
 	StopGrace = 5 * time.Second
 	// StartTimeout bounds waiting for a server to listen.
-	StartTimeout = 20 * time.Second
+	StartTimeout = 15 * time.Second
 	// MaxClientLifetime bounds how long a GUI client started by the lab may
 	// run; it is stopped after that even if the test forgot to.
 	MaxClientLifetime = 90 * time.Second
@@ -210,6 +196,27 @@ func describe(pids []int) string {
 		parts = append(parts, fmt.Sprintf("%d(%s state=%c wchan=%s)", pid, st.comm, st.state, wchan))
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// threads lists the kernel wait channel of each thread of pid, to tell a
+// hang (futex, read) from a busy process in timeout messages.
+func threads(pid int) string {
+	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for i, e := range ents {
+		if i == 16 {
+			parts = append(parts, "…")
+			break
+		}
+		wchan, _ := os.ReadFile(filepath.Join(dir, e.Name(), "wchan"))
+		comm, _ := os.ReadFile(filepath.Join(dir, e.Name(), "comm"))
+		parts = append(parts, fmt.Sprintf("%s(%s):%s", e.Name(), strings.TrimSpace(string(comm)), wchan))
+	}
+	return strings.Join(parts, " ")
 }
 
 type procStat struct {

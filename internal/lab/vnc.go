@@ -55,11 +55,13 @@ type VNCOpts struct {
 	LogFile string
 }
 
-// startServer starts a listening server on a fresh free port, retrying with
-// another port (at most 3 times) if the port was taken meanwhile.
+// startServer starts a listening server on a fresh free port. It tries
+// again on another port (3 attempts in all) when the port was taken
+// meanwhile, or when the server hung without listening (seen once with
+// freerdp-shadow-cli on a loaded machine); not when it exited by itself.
 func startServer(t testing.TB, name string, logPath string, mk func(port int) *exec.Cmd) (*Proc, int) {
 	t.Helper()
-	var lastErr error
+	var errs []string
 	for attempt := 1; attempt <= 3; attempt++ {
 		port := FreePort(t)
 		// Keep the log of every attempt.
@@ -72,16 +74,20 @@ func startServer(t testing.TB, name string, logPath string, mk func(port int) *e
 		}
 		err = waitListening(p, port, StartTimeout)
 		if err == nil {
+			if attempt > 1 {
+				t.Logf("lab: %s listening on attempt %d; earlier: %s", name, attempt, strings.Join(errs, "; "))
+			}
 			return p, port
 		}
-		lastErr = err
+		hung := !p.Exited()
+		errs = append(errs, err.Error())
 		p.Stop()
-		if IsListening(port) { // someone else took the port: retry
+		if IsListening(port) || hung {
 			continue
 		}
 		break
 	}
-	t.Fatalf("%v", lastErr)
+	t.Fatalf("%s", strings.Join(errs, "\n"))
 	return nil, 0
 }
 
