@@ -60,7 +60,7 @@ func Lines(r *report.Report) []Line {
 		var audits [3][]report.ItemAudit
 		if a := f.Audit; a != nil {
 			l.Audit = &report.ItemAudit{Fingerprint: a.Fingerprint, Change: a.Change, Changes: a.Changes, FirstSeen: a.FirstSeen,
-				Allowed: a.Allowed, AllowedBy: a.AllowedBy, Expired: a.Expired}
+				Allowed: a.Allowed, AllowedBy: a.AllowedBy, Expired: a.Expired, NotAllowed: a.NotAllowed}
 			audits = [3][]report.ItemAudit{a.Incoming, a.Attempts, a.Outgoing}
 		}
 		out = append(out, l)

@@ -257,6 +257,8 @@ type ItemAudit struct {
 	Allowed     bool       `json:"allowed"`
 	AllowedBy   []AllowRef `json:"allowed_by,omitempty"`
 	Expired     []AllowRef `json:"expired,omitempty"`
+	// NotAllowed (finding lines of NDJSON) says which parts no entry covers.
+	NotAllowed []string `json:"not_allowed,omitempty"`
 }
 
 // AllowRef names the policy entry that allowed (or, expired, no longer
