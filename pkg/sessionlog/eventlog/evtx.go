@@ -246,6 +246,10 @@ func parseChunk(buf []byte, limit int) (recs []*evtx.EventRecord, err error, pan
 	return recs, err, ""
 }
 
+// guardEnabled runs the cost walk (guard.go) before the library; tests turn
+// it off to exercise the library's own panics and their recovery.
+var guardEnabled = true
+
 // chunk parses one 64 KiB chunk and feeds its records to the collector.
 func (c *collector) chunk(buf []byte, off int64) {
 	if !bytes.HasPrefix(buf, chunkMagic) {
@@ -258,7 +262,27 @@ func (c *collector) chunk(buf []byte, off int64) {
 		return // allocated but never written
 	}
 	locs, badOff, bad := walkChunk(buf)
-	recs, err, pmsg := parseChunk(buf, -1)
+	lost := func(kept int) string {
+		if len(locs) > kept {
+			return fmt.Sprintf("%d records", len(locs)-kept)
+		}
+		return "the rest of the chunk"
+	}
+	limit := -1
+	if guardEnabled {
+		n, st, at := chunkBudget(buf)
+		switch st {
+		case budgetOver:
+			limit = n
+			c.errorf(0, off+int64(at), fmt.Sprintf("record %d of the chunk at offset %d is corrupt in a way that would make the EVTX library exhaust memory or time: %d earlier records kept, %s lost", n+1, off, n, lost(n)))
+		case budgetPanic:
+			// Not even tried: a record that panics may first have spent
+			// most of the budget, and finding it by trial would repeat that.
+			limit = n
+			c.errorf(0, off+int64(at), fmt.Sprintf("record %d of the chunk at offset %d is corrupt in a way that makes the EVTX library panic (it reads past the end of the chunk): %d earlier records kept, %s lost", n+1, off, n, lost(n)))
+		}
+	}
+	recs, err, pmsg := parseChunk(buf, limit)
 	if pmsg != "" {
 		// Salvage the records before the one that makes the library panic:
 		// parsing is sequential, so "panics when parsing k records" is
@@ -268,6 +292,9 @@ func (c *collector) chunk(buf []byte, off int64) {
 		hi := maxChunkRecords
 		if last >= first && last-first+1 < uint64(hi) {
 			hi = int(last-first) + 1
+		}
+		if limit >= 0 && limit < hi {
+			hi = limit
 		}
 		lo := 0 // parsing lo records is known not to panic
 		for hi-lo > 1 {
@@ -283,11 +310,7 @@ func (c *collector) chunk(buf []byte, off int64) {
 		if lo < len(locs) {
 			at = off + int64(locs[lo].off)
 		}
-		lost := "the rest of the chunk"
-		if len(locs) > lo {
-			lost = fmt.Sprintf("%d records", len(locs)-lo)
-		}
-		c.errorf(0, at, fmt.Sprintf("evtx library panic on record %d of the chunk at offset %d (%s): %d earlier records kept, %s lost", lo+1, off, pmsg, lo, lost))
+		c.errorf(0, at, fmt.Sprintf("evtx library panic on record %d of the chunk at offset %d (%s): %d earlier records kept, %s lost", lo+1, off, pmsg, lo, lost(lo)))
 	}
 	if err != nil {
 		c.errorf(0, off, "chunk: "+err.Error())
@@ -315,7 +338,7 @@ func (c *collector) chunk(buf []byte, off int64) {
 		}
 		c.record(rec, recOff)
 	}
-	if pmsg == "" {
+	if pmsg == "" && limit < 0 {
 		for _, l := range locs {
 			if !done[l.id] {
 				c.errorf(0, off+int64(l.off), fmt.Sprintf("record %d could not be parsed; rest of chunk skipped", l.id))
@@ -348,9 +371,8 @@ func (c *collector) record(rec *evtx.EventRecord, off int64) {
 		return
 	}
 	sys := dictAt(ev, "System")
-	e := &event{Offset: off, RecordID: rec.Header.RecordID}
-	e.Time = recordTime(sys, rec.Header.FileTime)
-	c.seen(e.Time)
+	tm := recordTime(sys, rec.Header.FileTime)
+	c.seen(tm)
 	if sys == nil {
 		c.errorf(0, off, fmt.Sprintf("record %d: no System element", rec.Header.RecordID))
 		return
@@ -360,10 +382,10 @@ func (c *collector) record(rec *evtx.EventRecord, off int64) {
 		c.errorf(0, off, fmt.Sprintf("record %d: no EventID", rec.Header.RecordID))
 		return
 	}
-	e.ID = uint32(id)
-	if !anyRelevantID[e.ID] {
+	if !anyRelevantID[uint32(id)] {
 		return
 	}
+	e := &event{Offset: off, RecordID: rec.Header.RecordID, Time: tm, ID: uint32(id)}
 	e.Provider = toString(valueAt(dictAt(sys, "Provider"), "Name"))
 	e.Channel = toString(valueAt(sys, "Channel"))
 	if !prefilter(e) {

@@ -2,9 +2,11 @@ package eventlog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -257,22 +259,31 @@ func TestEvtxAttackRdpCore104(t *testing.T) {
 }
 
 // A byte changed inside record 3 (EventRecordID 166, file offset 7600) of the
-// LSM sample makes the library index past its 64 KiB buffer: the panic is
-// recovered, reported at the record's offset, and the 2 records before it
-// are kept.
+// LSM sample makes the library index past its 64 KiB buffer. Without the
+// guard the panic is recovered, the record found by bisection, reported at
+// its offset, and the 2 records before it kept; with the guard (default) the
+// cost walk predicts the same record and the library never runs into it.
 func TestEVTXLibraryPanicRecovered(t *testing.T) {
 	data, err := os.ReadFile(sample(t, "rdp/velociraptor_RDPAuth_LocalSessionManager.evtx"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	data[4096+3534] = 0x50
-	res := parseBytes(t, "corrupt.evtx", data)
-	if res.Lines != 2 || len(res.Sessions) != 0 || len(res.Errors) != 1 {
-		t.Fatalf("lines %d sessions %d errors %v", res.Lines, len(res.Sessions), res.Errors)
-	}
-	e := res.Errors[0]
-	if e.Offset != 7600 || !strings.Contains(e.Msg, "panic") || !strings.Contains(e.Msg, "15 records lost") {
-		t.Errorf("error = %+v", e)
+	for _, guard := range []bool{false, true} {
+		guardEnabled = guard
+		res := parseBytes(t, "corrupt.evtx", data)
+		guardEnabled = true
+		if res.Lines != 2 || len(res.Sessions) != 0 || len(res.Errors) != 1 {
+			t.Fatalf("guard %v: lines %d sessions %d errors %v", guard, res.Lines, len(res.Sessions), res.Errors)
+		}
+		e := res.Errors[0]
+		want := "evtx library panic on record 3 of the chunk at offset 4096 (runtime error: index out of range [65536] with length 65536)"
+		if guard {
+			want = "record 3 of the chunk at offset 4096 is corrupt in a way that makes the EVTX library panic"
+		}
+		if e.Offset != 7600 || !strings.Contains(e.Msg, want) || !strings.Contains(e.Msg, "2 earlier records kept, 15 records lost") {
+			t.Errorf("guard %v: error = %+v", guard, e)
+		}
 	}
 }
 
@@ -423,5 +434,75 @@ func TestEventIDForms(t *testing.T) {
 	}
 	if s := fmt.Sprint(filetime(132576067633403792).Format(time.RFC3339Nano)); s != "2021-02-12T12:32:43.3403792Z" {
 		t.Errorf("filetime = %s", s)
+	}
+}
+
+// The guard's estimate for every chunk of every real sample stays far below
+// its budget (so it never drops a real record), and is not below what the
+// library really allocates for the chunk (so the budget means something).
+func TestGuardCostOfSamples(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(samplesDir(t), "rdp", "*.evtx"))
+	if len(files) == 0 {
+		t.Skip("no evtx samples")
+	}
+	var maxWork, maxMem int64
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 4096; off+evtxChunkSize <= len(data); off += evtxChunkSize {
+			buf := data[off : off+evtxChunkSize]
+			if !bytes.HasPrefix(buf, chunkMagic) {
+				continue
+			}
+			n, st, _, w := walkCost(buf)
+			if st != budgetOK {
+				t.Errorf("%s chunk at %d: budget %v", filepath.Base(f), off, st)
+			}
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			recs, _, pm := parseChunk(buf, -1)
+			runtime.ReadMemStats(&m1)
+			if pm != "" || len(recs) != n {
+				t.Errorf("%s chunk at %d: library %d records (panic %q), walker %d", filepath.Base(f), off, len(recs), pm, n)
+			}
+			real := int64(m1.TotalAlloc - m0.TotalAlloc)
+			if w.mem < real/4 {
+				t.Errorf("%s chunk at %d: estimated %d bytes, library allocated %d", filepath.Base(f), off, w.mem, real)
+			}
+			maxWork, maxMem = max(maxWork, w.work), max(maxMem, w.mem)
+		}
+	}
+	t.Logf("largest real chunk: work %d (budget %d), memory %d KiB (budget %d MiB)", maxWork, guardWorkBudget, maxMem>>10, guardMemBudget>>20)
+	if maxWork*16 > guardWorkBudget || maxMem*16 > guardMemBudget {
+		t.Errorf("real chunks use more than 1/16 of the budget")
+	}
+}
+
+// The argument count after the inline template definition of the LSM
+// sample's first record (chunk offset 0x701, 18) set to 0xFFFFFFFF: the
+// library would append 4 294 967 295 argument headers (64 GiB) — an
+// out-of-memory crash no recover() catches. The guard skips the chunk's
+// records from that one on and says why, using almost no memory.
+func TestGuardStopsArgumentCountBlowup(t *testing.T) {
+	data, err := os.ReadFile(sample(t, "rdp/velociraptor_RDPAuth_LocalSessionManager.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = 4096 + 0x701
+	if binary.LittleEndian.Uint32(data[at:]) != 18 {
+		t.Fatal("sample layout changed")
+	}
+	binary.LittleEndian.PutUint32(data[at:], 0xFFFFFFFF)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	res := parseBytes(t, "blowup.evtx", data)
+	runtime.ReadMemStats(&m1)
+	if res.Lines != 0 || len(res.Errors) != 1 || res.Errors[0].Offset != 4096+0x200 || !strings.Contains(res.Errors[0].Msg, "exhaust memory") {
+		t.Fatalf("lines %d errors %v", res.Lines, res.Errors)
+	}
+	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("allocated %d bytes", alloc)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -106,7 +107,16 @@ func FuzzParseEVTX(f *testing.F) {
 		if len(in) >= len(evtxMagic) {
 			copy(in, evtxMagic) // stay on the EVTX path
 		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
 		res, err := New().Parse(sessionlog.Input{Path: "f.evtx", R: bytes.NewReader(in)})
+		runtime.ReadMemStats(&m1)
+		// The guard must keep the library within its budget per chunk
+		// (allowing its estimate to be off by 2×).
+		chunks := uint64(len(in)/evtxChunkSize + 1)
+		if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > chunks*2*guardMemBudget+64<<20 {
+			t.Fatalf("%d bytes allocated for %d chunks", alloc, chunks)
+		}
 		if err != nil {
 			return
 		}
