@@ -217,6 +217,9 @@ func writeAudit(cmd *cobra.Command, o outputFlags, format string, useSyslog bool
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "ratwatch: audit: %s; %d line(s) appended to %s\n", auditWords(r), len(lines), o.file)
 	case o.file != "":
+		if err := os.MkdirAll(filepath.Dir(o.file), 0o750); err != nil {
+			return fmt.Errorf("writing %s: %w", o.file, err)
+		}
 		if err := encode.WriteFileAtomic(o.file, enc, r); err != nil {
 			return fmt.Errorf("writing %s: %w", o.file, err)
 		}
