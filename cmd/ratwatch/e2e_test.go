@@ -478,3 +478,113 @@ func TestNonRootScanIsHonest(t *testing.T) {
 		t.Errorf("x11vnc conditions running=%s session=%s (%s)", f.Conditions.Running.Status, f.Conditions.Session.Status, f.Conditions.Session.Reason)
 	}
 }
+
+// sharedDir finds ../shared next to the repository (the samples are used by
+// path, never copied into the repository).
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	d, _ := filepath.Abs("../../../shared")
+	if _, err := os.Stat(filepath.Join(d, "samples")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("shared samples missing at %s", d)
+		}
+		t.Skip("shared samples not present")
+	}
+	return d
+}
+
+// place copies a sample into the image tree at a tool's default location.
+func place(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOfflineWindowsImage: a Windows image (a temporary tree) with the real
+// TeamViewer log and its Connections_incoming.txt at TeamViewer's default
+// folder. The scan must find both at their default paths, join them into ONE
+// incoming session (log: local time UTC-8 from its Start: header; list: UTC),
+// and call remote control established.
+func TestOfflineWindowsImage(t *testing.T) {
+	sh := sharedDir(t)
+	root := t.TempDir()
+	tv := filepath.Join(root, "Program Files", "TeamViewer")
+	place(t, filepath.Join(sh, "samples/teamviewer/plaso_TeamViewer15_Logfile.log"), filepath.Join(tv, "TeamViewer15_Logfile.log"))
+	place(t, filepath.Join(sh, "samples/teamviewer/plaso_connections_incoming.txt"), filepath.Join(tv, "Connections_incoming.txt"))
+	os.MkdirAll(filepath.Join(root, "Windows", "System32"), 0o755)
+	os.MkdirAll(filepath.Join(root, "Users", "IEUser"), 0o755)
+
+	r, code := scan(t, "scan", "--root", root, "--os", "windows")
+	if code != 3 || r.Verdict.RemoteControl != report.Established || r.Scan.Source.Kind != "directory" || r.Scan.Source.OS != "windows" {
+		t.Fatalf("exit %d verdict %s source %+v", code, r.Verdict.RemoteControl, r.Scan.Source)
+	}
+	f := finding(t, r, "teamviewer")
+	if len(f.Incoming) != 1 {
+		t.Fatalf("%d incoming TeamViewer sessions, want 1 (log and list joined): %+v", len(f.Incoming), f.Incoming)
+	}
+	s := f.Incoming[0]
+	want0 := time.Date(2024, 2, 16, 14, 16, 32, 0, time.UTC)
+	want1 := time.Date(2024, 2, 16, 14, 18, 36, 0, time.UTC)
+	if s.RemoteID != "1660360496" || s.Start == nil || s.Start.Truncate(time.Second) != want0 || s.End == nil || s.End.Truncate(time.Second) != want1 {
+		t.Errorf("session %s %v–%v, want 1660360496 %v–%v", s.RemoteID, s.Start, s.End, want0, want1)
+	}
+	srcs := map[string]bool{}
+	for _, e := range s.Evidence {
+		srcs[filepath.Base(e.Path)] = true
+		if len(e.SHA256) != 64 {
+			t.Errorf("evidence without sha256: %+v", e)
+		}
+	}
+	if !srcs["TeamViewer15_Logfile.log"] || !srcs["Connections_incoming.txt"] {
+		t.Errorf("joined session should cite both files, cites %v", srcs)
+	}
+	if len(s.Transfers) == 0 {
+		t.Errorf("the log's StreamType_File transfer is missing")
+	}
+	// Offline: processes and sockets cannot be seen, so conditions 1 and 2
+	// are unknown, never "not met".
+	if f.Conditions.Running.Status != report.Unknown || f.Conditions.Online.Status != report.Unknown {
+		t.Errorf("offline conditions running=%s online=%s", f.Conditions.Running.Status, f.Conditions.Online.Status)
+	}
+}
+
+// TestOfflineLinuxImage: AnyDesk's real Linux service and user traces at
+// their default paths (/var/log/anydesk.trace, ~/.anydesk/anydesk.trace):
+// exactly one incoming session from 1001025310 (23.162.8.100), ending with
+// "Session stopped." at 00:57:14 UTC; the network-level accepts before it
+// that never became a session are attempts.
+func TestOfflineLinuxImage(t *testing.T) {
+	sh := sharedDir(t)
+	root := t.TempDir()
+	place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk_var_log.trace"), filepath.Join(root, "var/log/anydesk.trace"))
+	place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk.trace"), filepath.Join(root, "home/ubu/.anydesk/anydesk.trace"))
+	r, code := scan(t, "scan", "--root", root, "--os", "linux")
+	if code != 3 || r.Verdict.RemoteControl != report.Established {
+		t.Fatalf("exit %d verdict %s", code, r.Verdict.RemoteControl)
+	}
+	f := finding(t, r, "anydesk")
+	if len(f.Incoming) != 1 {
+		t.Fatalf("%d incoming AnyDesk sessions, want 1: %+v", len(f.Incoming), f.Incoming)
+	}
+	s := f.Incoming[0]
+	end := time.Date(2025, 9, 22, 0, 57, 14, 139e6, time.UTC)
+	if s.RemoteID != "1001025310" || s.RemoteIP != "23.162.8.100" || s.End == nil || !s.End.Equal(end) {
+		t.Errorf("session %s %s end %v, want 1001025310 23.162.8.100 end %v", s.RemoteID, s.RemoteIP, s.End, end)
+	}
+	if len(f.Attempts) == 0 {
+		t.Errorf("accepted-but-never-a-session requests should be attempts")
+	}
+	for _, a := range f.Attempts {
+		if a.Outcome == session.Established {
+			t.Errorf("attempt with outcome established: %+v", a)
+		}
+	}
+}
