@@ -113,3 +113,37 @@ func TestNDJSONMatchesSchema(t *testing.T) {
 	}
 	validateNDJSON(t, s, buf.Bytes())
 }
+
+// The JSON evidence document of an audit (report + audit objects) still
+// matches docs/schema/report.schema.json.
+func TestAuditJSONMatchesReportSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	f, err := os.Open("../../docs/schema/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource(schemaBase+"report.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(schemaBase + "report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (encode.JSON{}).Encode(&buf, audittest.Audited(t)); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(inst); err != nil {
+		t.Errorf("audit JSON report does not match report.schema.json: %v", err)
+	}
+}
