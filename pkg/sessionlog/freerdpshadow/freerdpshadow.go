@@ -87,12 +87,6 @@ type stamp struct {
 	tod time.Duration
 }
 
-type evRef struct {
-	rec *conn
-	idx int
-	st  stamp
-}
-
 type conn struct {
 	seq      int
 	rec      session.Record
@@ -107,6 +101,7 @@ type conn struct {
 	nego     bool
 	reason   string
 	syncN    int
+	evSt     []stamp // the time of each evidence item, resolved at the end
 }
 
 func (c *conn) note(s string) { c.rec.Notes = append(c.rec.Notes, s) }
@@ -129,9 +124,12 @@ type state struct {
 	seq   int
 	open  []*conn
 	done  []*conn
-	byTid map[string]*conn
-	evs   []evRef
+	byTid map[string]*conn // open connections by "pid:tid"
+	key   []byte
 	x264  bool
+	tc    timeCache
+	ra    rawArena
+	fa    fieldArena
 }
 
 // Parse reads a freerdp-shadow-cli log.
@@ -218,8 +216,8 @@ func (s *state) step() {
 	if i < 0 {
 		return
 	}
-	pid, tid, ok := bytes.Cut(rest[1:i], []byte(":"))
-	if !ok {
+	thread := rest[1:i]
+	if bytes.IndexByte(thread, ':') < 0 {
 		return
 	}
 	rest = bytes.TrimLeft(rest[i+1:], " ")
@@ -238,23 +236,25 @@ func (s *state) step() {
 	}
 	_ = level
 	msg := bytes.TrimPrefix(bytes.TrimLeft(rest, " "), []byte("- "))
-	s.onLine(string(pid), string(tid), tag, msg)
+	s.onLine(thread, tag, msg)
 }
 
 func less(a, b stamp) bool { return a.day < b.day || (a.day == b.day && a.tod < b.tod) }
 
-func (s *state) onLine(pid, tid string, tag, msg []byte) {
+func (s *state) onLine(threadB, tag, msg []byte) {
 	if bytes.HasPrefix(tag, []byte("com.freerdp.channels.")) {
 		return // channel threads are not client threads
 	}
-	thread := pid + ":" + tid
 	get := func() *conn {
-		if c := s.byTid[thread]; c != nil && !c.closed {
+		if c := s.byTid[string(threadB)]; c != nil {
 			return c
 		}
+		thread := string(threadB)
+		pid, tid, _ := strings.Cut(thread, ":")
 		s.seq++
 		c := &conn{seq: s.seq, pid: pid, tid: tid, start: s.cur}
-		c.rec = session.Record{Tool: "freerdp", Parser: name, Direction: session.Incoming}
+		c.rec = session.Record{Tool: "freerdp", Parser: name, Direction: session.Incoming,
+			Evidence: make([]evidence.Evidence, 0, 4), Notes: make([]string, 0, 4)}
 		c.note("start = first line logged by this connection's thread (" + thread + "); at the default WARN level the connection began earlier")
 		s.byTid[thread] = c
 		s.open = append(s.open, c)
@@ -308,7 +308,7 @@ func (s *state) end(c *conn) {
 	}
 	c.ended = true
 	c.end = s.cur
-	s.add(c, "the connection ended: "+string(bytes.TrimSpace(s.line[min(len(s.line), 14):])), "end")
+	s.add(c, "the connection's thread reported a transport failure or the end of its loop: the client is gone", "end")
 }
 
 func (s *state) onX264(l []byte) {
@@ -326,7 +326,7 @@ func (s *state) onX264(l []byte) {
 		return
 	}
 	c := live[0]
-	if c.est || c.failed {
+	if c.est || c.failed || c.nego {
 		return
 	}
 	c.est = true
@@ -347,10 +347,10 @@ func (s *state) add(c *conn, summary string, fields ...string) {
 		Path:    s.in.Path,
 		Line:    s.r.N(),
 		Offset:  s.r.Offset(),
-		Raw:     evidence.Clip(string(s.line)),
-		Fields:  fields,
+		Raw:     s.ra.str(s.line),
+		Fields:  s.fa.of(fields),
 	})
-	s.evs = append(s.evs, evRef{c, len(c.rec.Evidence) - 1, s.cur})
+	c.evSt = append(c.evSt, s.cur)
 }
 
 func (s *state) close(c *conn) {
@@ -360,6 +360,7 @@ func (s *state) close(c *conn) {
 			break
 		}
 	}
+	delete(s.byTid, c.pid+":"+c.tid)
 	s.done = append(s.done, c)
 	s.x264 = false // a later encoder start belongs to a later connection
 }
@@ -384,24 +385,33 @@ func (s *state) finish() sessionlog.Result {
 	} else {
 		rule = "time of day without date or zone in freerdp-shadow log and no file modification time: times left empty"
 	}
+	ly, lm, ld := lastDate.Date()
+	var prev stamp
+	var prevT *time.Time
 	conv := func(st stamp) *time.Time {
 		if !dated || !st.ok {
 			return nil
 		}
-		d := lastDate.AddDate(0, 0, st.day-s.day)
+		if prevT != nil && st == prev {
+			return prevT
+		}
 		tod := st.tod
 		h := int(tod / time.Hour)
 		mi := int(tod % time.Hour / time.Minute)
 		sec := int(tod % time.Minute / time.Second)
 		ns := int(tod % time.Second)
-		return session.T(time.Date(d.Year(), d.Month(), d.Day(), h, mi, sec, ns, s.loc))
+		// time.Date normalises a day before the 1st into the previous month.
+		t := time.Date(ly, lm, ld+st.day-s.day, h, mi, sec, ns, s.loc).UTC()
+		prev, prevT = st, &t
+		return prevT
 	}
 	res.FirstTime, res.LastTime = conv(s.minSt), conv(s.maxSt)
-	for _, e := range s.evs {
-		e.rec.rec.Evidence[e.idx].Time = conv(e.st)
-	}
-	sort.SliceStable(s.done, func(i, j int) bool { return s.done[i].seq < s.done[j].seq })
+	sort.Slice(s.done, func(i, j int) bool { return s.done[i].seq < s.done[j].seq })
+	res.Sessions = make([]session.Record, 0, len(s.done))
 	for _, c := range s.done {
+		for i, st := range c.evSt {
+			c.rec.Evidence[i].Time = conv(st)
+		}
 		rec := c.rec
 		rec.TimeRule = rule
 		rec.Start = conv(c.start)

@@ -31,7 +31,6 @@ import (
 	"bytes"
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -126,10 +125,17 @@ type state struct {
 	curOK       bool
 	first, last time.Time
 
-	seq     int
-	open    []*conn
-	done    []*conn
-	closing *conn // the connection whose close statistics follow
+	seq  int
+	open []*conn
+	st   store
+	tc   timeCache
+	pool []*conn // finished connections, reused
+	// pathDisplay is ":N" from a "<host>:<N>.log" file name.
+	pathDisplay string
+	ra          rawArena
+	intern      interner
+	fa          fieldArena
+	closing     *conn // the connection whose close statistics follow
 
 	runSeen bool
 	display string
@@ -141,7 +147,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in}
+	s := &state{in: in, intern: interner{}, pathDisplay: displayFromPath(in.Path)}
 	s.loc, s.rule = zone(in.Location)
 	s.rule = "local time without zone from the time line TigerVNC writes before each block (ctime format, second precision); read as " + s.rule
 	r, err := openText(in.R)
@@ -166,10 +172,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if s.curOK {
 		res.FirstTime, res.LastTime = session.T(s.first), session.T(s.last)
 	}
-	sort.SliceStable(s.done, func(i, j int) bool { return s.done[i].seq < s.done[j].seq })
-	for _, c := range s.done {
-		res.Sessions = append(res.Sessions, s.record(c))
-	}
+	res.Sessions = s.st.records(s.seq)
 	return res, nil
 }
 
@@ -213,7 +216,7 @@ func (s *state) step() {
 		body := l[1:]
 		colon := bytes.IndexByte(body, ':')
 		if colon > 0 && bytes.IndexByte(body[:colon], ' ') < 0 {
-			s.logLine(string(body[:colon]), bytes.TrimLeft(body[colon+1:], " "))
+			s.logLine(body[:colon], bytes.TrimLeft(body[colon+1:], " "))
 			return
 		}
 	}
@@ -223,6 +226,9 @@ func (s *state) step() {
 	}
 	if i := ctlIndex(l); i >= 0 {
 		s.errs.add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", l[i])
+		return
+	}
+	if bytes.IndexByte(l, 'X') < 0 && bytes.IndexByte(l, 'F') < 0 && !bytes.Contains(l, []byte("server")) {
 		return
 	}
 	switch {
@@ -250,8 +256,8 @@ func (s *state) step() {
 	}
 }
 
-func (s *state) logLine(logger string, msg []byte) {
-	switch logger {
+func (s *state) logLine(logger []byte, msg []byte) {
+	switch string(logger) {
 	case "Connections":
 		switch {
 		case bytes.HasPrefix(msg, []byte("accepted: ")):
@@ -259,7 +265,7 @@ func (s *state) logLine(logger string, msg []byte) {
 			if !ok {
 				return
 			}
-			c := s.newConn(addr)
+			c := s.newConn(string(addr))
 			s.add(c, s.ev("client connection accepted", "start", "remote_ip", "remote_port"))
 		case bytes.HasPrefix(msg, []byte("closed: ")):
 			addr, ok := s.addr(msg[len("closed: "):])
@@ -268,7 +274,7 @@ func (s *state) logLine(logger string, msg []byte) {
 			}
 			c := s.byAddr(addr)
 			if c == nil {
-				c = s.orphan(addr)
+				c = s.orphan(string(addr))
 			}
 			if c.rec.End == nil {
 				c.rec.End = s.curT()
@@ -283,7 +289,7 @@ func (s *state) logLine(logger string, msg []byte) {
 			if !ok {
 				return
 			}
-			c := s.newConn(addr)
+			c := s.newConn(string(addr))
 			c.rejected = true
 			c.reason = "refused: the address is blacklisted after too many authentication failures"
 			c.rec.End = s.curT()
@@ -296,20 +302,21 @@ func (s *state) logLine(logger string, msg []byte) {
 			c := s.oldest(func(c *conn) bool { return !c.proto && !c.closing })
 			if c != nil {
 				c.proto = true
-				v := string(msg[len("Client needs protocol version "):])
-				if i := strings.IndexByte(v, ','); i >= 0 {
+				v := msg[len("Client needs protocol version "):]
+				if i := bytes.IndexByte(v, ','); i >= 0 {
 					v = v[:i]
 				}
-				c.note("RFB protocol " + v)
+				c.note(s.intern.cat("RFB protocol ", v))
 			}
 		case bytes.HasPrefix(msg, []byte("Client requests security type ")):
 			c := s.oldest(func(c *conn) bool { return !c.sec && !c.closing })
 			if c != nil {
 				c.sec = true
 				c.proto = true
-				t := strings.TrimSpace(string(msg[len("Client requests security type "):]))
-				c.rec.AuthMethod = authName(t)
-				s.add(c, s.ev("client chose security type "+t, "auth_method"))
+				t := bytes.TrimSpace(msg[len("Client requests security type "):])
+				summary := s.intern.cat("client chose security type ", t)
+				c.rec.AuthMethod = authName(summary[len("client chose security type "):])
+				s.add(c, s.ev(summary, "auth_method"))
 			}
 		case bytes.HasPrefix(msg, []byte("AuthFailureException")):
 			c := s.oldest(func(c *conn) bool { return !c.authed && !c.failed && !c.closing })
@@ -337,23 +344,28 @@ func (s *state) logLine(logger string, msg []byte) {
 		case bytes.HasPrefix(msg, []byte("closing ")):
 			rest := msg[len("closing "):]
 			i := bytes.Index(rest, []byte(": "))
-			a, reason := rest, ""
+			a, reasonB := rest, []byte(nil)
 			if i >= 0 {
-				a, reason = rest[:i], string(rest[i+2:])
+				a, reasonB = rest[:i], rest[i+2:]
 			}
+			closed := s.intern.cat("closed: ", reasonB)
+			reason := closed[len("closed: "):]
 			addr, ok := s.addr(a)
 			if !ok {
 				return
 			}
 			c := s.byAddr(addr)
 			if c == nil {
-				c = s.orphan(addr)
+				c = s.orphan(string(addr))
 			}
 			c.closing = true
 			s.closing = c
 			c.rec.End = s.curT()
 			fields := []string{"end"}
-			lr := strings.ToLower(reason)
+			lr := ""
+			if reason != "Clean disconnection" {
+				lr = strings.ToLower(reason)
+			}
 			switch {
 			case strings.Contains(lr, "too many security failures") || strings.Contains(lr, "rejected"):
 				c.rejected = true
@@ -363,10 +375,10 @@ func (s *state) logLine(logger string, msg []byte) {
 				fields = append(fields, "outcome")
 			}
 			if reason != "" {
-				c.reason = "closed: " + reason
-				c.note("close reason: " + reason)
+				c.reason = closed
+				c.note(s.intern.cat("close reason: ", reasonB))
 			}
-			s.add(c, s.ev("connection closing: "+reason, fields...))
+			s.add(c, s.ev(s.intern.cat("connection closing: ", reasonB), fields...))
 		}
 	case "EncodeManager":
 		if v, ok := cut(msg, "Framebuffer updates: "); ok && s.closing != nil {
@@ -375,10 +387,10 @@ func (s *state) logLine(logger string, msg []byte) {
 			if !ok {
 				return
 			}
-			c.note(fmt.Sprintf("framebuffer updates sent: %d", n))
+			c.note(s.intern.cat("framebuffer updates sent: ", bytes.TrimSpace(v)))
 			if n > 0 && !c.authed && !c.failed && !c.rejected {
 				c.authed = true
-				s.add(c, s.ev(fmt.Sprintf("%d framebuffer updates were sent to the client", n), "outcome"))
+				s.add(c, s.ev(s.intern.cat("framebuffer updates sent to the client: ", bytes.TrimSpace(v)), "outcome"))
 			}
 		}
 	case "vncext":
@@ -417,8 +429,7 @@ func (s *state) curT() *time.Time {
 	if !s.curOK {
 		return nil
 	}
-	t := s.cur
-	return &t
+	return s.tc.get(s.cur)
 }
 
 func (s *state) ev(summary string, fields ...string) evidence.Evidence {
@@ -429,11 +440,9 @@ func (s *state) ev(summary string, fields ...string) evidence.Evidence {
 		Path:    s.in.Path,
 		Line:    s.r.N(),
 		Offset:  s.r.Offset(),
-		Raw:     evidence.Clip(string(s.line)),
-		Fields:  fields,
-	}
-	if s.curOK {
-		e.Time = session.T(s.cur)
+		Raw:     s.ra.str(s.line),
+		Fields:  s.fa.of(fields),
+		Time:    s.curT(),
 	}
 	return e
 }
@@ -455,10 +464,16 @@ func splitAddr(addr string) (string, uint32) {
 func (s *state) newConn(addr string) *conn {
 	s.seq++
 	ip, port := splitAddr(addr)
-	c := &conn{seq: s.seq, addr: addr, ip: ip, port: port}
+	var c *conn
+	if n := len(s.pool); n > 0 {
+		c, s.pool = s.pool[n-1], s.pool[:n-1]
+	} else {
+		c = &conn{}
+	}
+	c.seq, c.addr, c.ip, c.port = s.seq, addr, ip, port
 	disp := s.display
 	if disp == "" {
-		disp = displayFromPath(s.in.Path)
+		disp = s.pathDisplay
 	}
 	c.rec = session.Record{
 		Tool:       "tigervnc",
@@ -471,6 +486,7 @@ func (s *state) newConn(addr string) *conn {
 		LocalPort:  s.port,
 		Start:      s.curT(),
 	}
+	c.rec.Evidence, c.rec.Notes = s.st.buffers()
 	s.open = append(s.open, c)
 	return c
 }
@@ -502,18 +518,23 @@ func displayFromPath(p string) string {
 
 // addr validates an "IP::PORT" address; a malformed one (e.g. a line cut
 // by the end of the file) is reported and skipped.
-func (s *state) addr(b []byte) (string, bool) {
-	a := string(bytes.TrimSpace(b))
-	if _, p := splitAddr(a); p == 0 {
+func (s *state) addr(b []byte) ([]byte, bool) {
+	a := bytes.TrimSpace(b)
+	i := bytes.LastIndex(a, []byte("::"))
+	if i < 0 {
 		s.errs.add(s.r.N(), s.r.Offset(), "malformed client address %q", a)
-		return "", false
+		return nil, false
+	}
+	if p, ok := atoi(a[i+2:]); !ok || p == 0 || p > 65535 {
+		s.errs.add(s.r.N(), s.r.Offset(), "malformed client address %q", a)
+		return nil, false
 	}
 	return a, true
 }
 
-func (s *state) byAddr(addr string) *conn {
+func (s *state) byAddr(addr []byte) *conn {
 	for _, c := range s.open {
-		if c.addr == addr {
+		if c.addr == string(addr) {
 			return c
 		}
 	}
@@ -536,7 +557,12 @@ func (s *state) close(c *conn) {
 			break
 		}
 	}
-	s.done = append(s.done, c)
+	if s.closing == c {
+		s.closing = nil
+	}
+	s.st.put(c.seq, s.record(c))
+	*c = conn{}
+	s.pool = append(s.pool, c)
 }
 
 func (s *state) endAll(why string) {
@@ -553,7 +579,7 @@ func (s *state) endAll(why string) {
 
 func (s *state) record(c *conn) session.Record {
 	rec := c.rec
-	rec.Key = fmt.Sprintf("tigervnc|%s|%d", c.ip, c.port)
+	rec.Key = "tigervnc|" + c.ip + "|" + strconv.FormatUint(uint64(c.port), 10)
 	switch {
 	case c.rejected:
 		rec.Outcome = session.Rejected

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
@@ -234,11 +235,13 @@ type timeCache struct {
 }
 
 func (c *timeCache) get(t time.Time) *time.Time {
-	if c.ptr == nil || !c.t.Equal(t) {
-		c.t = t
-		c.ptr = &t
+	if c.ptr != nil && c.t.Equal(t) {
+		return c.ptr
 	}
-	return c.ptr
+	p := new(time.Time)
+	*p = t
+	c.t, c.ptr = t, p
+	return p
 }
 
 // fieldArena copies evidence field lists into shared storage.
@@ -251,4 +254,45 @@ func (a *fieldArena) of(f []string) []string {
 	i := len(*a)
 	*a = append(*a, f...)
 	return (*a)[i:len(*a):len(*a)]
+}
+
+// rawArena makes evidence Raw strings from log lines by copying them into
+// large append-only byte chunks (no per-line allocation; the chunks hold no
+// pointers, so the GC does not scan them). Bytes once handed out are never
+// written again, which keeps the strings immutable.
+type rawArena struct{ buf []byte }
+
+func (a *rawArena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > evidence.MaxRaw {
+		return evidence.Clip(string(b))
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, 64<<10)
+	}
+	i := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[i], len(b))
+}
+
+// interner returns prefix+v, reusing the string when the same pair was seen
+// (close reasons, security types and the like repeat across connections).
+type interner map[string]map[string]string
+
+func (in interner) cat(prefix string, v []byte) string {
+	m := in[prefix]
+	if m == nil {
+		m = map[string]string{}
+		in[prefix] = m
+	}
+	if s, ok := m[string(v)]; ok {
+		return s
+	}
+	s := prefix + string(v)
+	if len(m) < 1024 {
+		m[string(v)] = s
+	}
+	return s
 }

@@ -161,6 +161,8 @@ type state struct {
 	cur         time.Time
 	curOK       bool
 	tc          timeCache
+	ra          rawArena
+	intern      interner
 	fa          fieldArena
 	prevT       time.Time // time of the timestamped line before the current one
 	prevOK      bool
@@ -189,7 +191,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in}
+	s := &state{in: in, intern: interner{}}
 	s.loc, s.rule = zone(in.Location)
 	s.rule = "local time without zone (DD/MM/YYYY HH:MM:SS) in x11vnc log; read as " + s.rule
 	r, err := openText(in.R)
@@ -302,7 +304,7 @@ func (s *state) step() {
 		}
 	case 'C':
 		if v, ok := cut(msg, "Client Protocol Version "); ok {
-			s.onVersion(string(bytes.TrimSpace(v)))
+			s.onVersion(bytes.TrimSpace(v))
 		} else if rest, ok := cut(msg, "Client "); ok && bytes.HasSuffix(rest, []byte(" gone")) {
 			s.gone = &gone{ip: string(rest[:len(rest)-5]), ev: s.ev("client disconnected", "end"), t: s.curT()}
 		}
@@ -419,7 +421,7 @@ func (s *state) ev(summary string, fields ...string) evidence.Evidence {
 		Path:    s.in.Path,
 		Line:    s.r.N(),
 		Offset:  s.r.Offset(),
-		Raw:     evidence.Clip(string(s.line)),
+		Raw:     s.ra.str(s.line),
 		Fields:  s.fa.of(fields),
 		Time:    s.curT(),
 	}
@@ -530,14 +532,15 @@ func (s *state) onAccepted(rest []byte) {
 	c.rec.RemotePort = uint32(port)
 }
 
-func (s *state) onVersion(v string) {
+func (s *state) onVersion(v []byte) {
 	c := s.oldest("", func(c *conn) bool { return c.ph == phAccepted && !c.dying })
 	if c == nil {
 		return
 	}
 	c.ph = phProto
-	c.rfb = v
-	c.note("RFB protocol " + v)
+	note := s.intern.cat("RFB protocol ", v)
+	c.rfb = note[len("RFB protocol "):]
+	c.note(note)
 }
 
 func (s *state) onRFB(msg []byte) {

@@ -55,6 +55,7 @@ type sstate struct {
 	seq     int
 	open    []*sconn
 	pending *pamFail
+	pool    []*sconn
 	fmtT    time.Time
 	fmtS    string
 }
@@ -83,7 +84,13 @@ func (p *SesmanParser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 
 func (s *sstate) newRec(ip string, pt uint32) *sconn {
 	s.seq++
-	c := &sconn{seq: s.seq, ip: ip, port: pt}
+	var c *sconn
+	if n := len(s.pool); n > 0 {
+		c, s.pool = s.pool[n-1], s.pool[:n-1]
+	} else {
+		c = &sconn{}
+	}
+	c.seq, c.ip, c.port = s.seq, ip, pt
 	c.rec = session.Record{Tool: "xrdp", Parser: sesmanName, Direction: session.Incoming, RemoteIP: ip, RemotePort: pt,
 		TimeRule: s.rule, Start: s.curT()}
 	c.rec.Evidence, c.rec.Notes = s.st.buffers()
@@ -99,7 +106,11 @@ func (s *sstate) rfc3339(t time.Time) string {
 }
 
 // done finishes a record.
-func (s *sstate) done(c *sconn) { s.st.put(c.seq, s.record(c)) }
+func (s *sstate) done(c *sconn) {
+	s.st.put(c.seq, s.record(c))
+	*c = sconn{}
+	s.pool = append(s.pool, c)
+}
 
 // field returns the text after `name ` up to the next comma (or " - ").
 func field(b []byte, name string) string {

@@ -86,6 +86,7 @@ type reader struct {
 
 	st store
 	tc timeCache
+	ra rawArena
 	fa fieldArena
 }
 
@@ -209,7 +210,7 @@ func (rd *reader) ev(summary string, fields ...string) evidence.Evidence {
 		Path:    rd.in.Path,
 		Line:    rd.r.N(),
 		Offset:  rd.r.Offset(),
-		Raw:     evidence.Clip(string(rd.raw)),
+		Raw:     rd.ra.str(rd.raw),
 		Fields:  rd.fa.of(fields),
 		Time:    rd.curT(),
 	}

@@ -1,0 +1,170 @@
+package freerdpshadow
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+)
+
+// samplePath returns <repo root>/../shared/samples/linux-vnc-rdp/<file>. The
+// test is skipped when the samples are absent outside CI; in CI (CI set) a
+// missing sample fails.
+func samplePath(t testing.TB, file string) string {
+	t.Helper()
+	p, ok := sampleFile(file)
+	if !ok {
+		if os.Getenv("CI") == "" {
+			t.Skipf("samples not available (%s)", p)
+		}
+		t.Fatalf("sample missing in CI: %s", p)
+	}
+	return p
+}
+
+func sampleFile(file string) (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "samples", "linux-vnc-rdp", file)
+	_, err = os.Stat(p)
+	return p, err == nil
+}
+
+func readSample(t testing.TB, file string) (string, []byte) {
+	t.Helper()
+	p := samplePath(t, file)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
+
+func parse(t testing.TB, path string, data []byte, loc *time.Location, mod time.Time) sessionlog.Result {
+	t.Helper()
+	res, err := New().Parse(sessionlog.Input{Path: path, R: bytes.NewReader(data), Location: loc, Modified: mod})
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return res
+}
+
+// exp is one expected session, written from reading the sample by hand.
+type exp struct {
+	start, end string // RFC 3339 UTC, "" = none
+	ip         string
+	outcome    session.Outcome
+	open       bool
+	key        string
+}
+
+func ts(t testing.TB, s string) *time.Time {
+	if s == "" {
+		return nil
+	}
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &v
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+func checkSessions(t *testing.T, got []session.Record, want []exp) {
+	t.Helper()
+	if len(got) != len(want) {
+		for _, r := range got {
+			t.Logf("got %s %v-%v %s:%d", r.Outcome, r.Start, r.End, r.RemoteIP, r.RemotePort)
+		}
+		t.Fatalf("got %d sessions, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		r := got[i]
+		if !sameTime(r.Start, ts(t, w.start)) || !sameTime(r.End, ts(t, w.end)) {
+			t.Errorf("#%d: time %v–%v, want %s–%s", i, r.Start, r.End, w.start, w.end)
+		}
+		if r.RemoteIP != w.ip {
+			t.Errorf("#%d: remote %s, want %s", i, r.RemoteIP, w.ip)
+		}
+		if r.Outcome != w.outcome {
+			t.Errorf("#%d: outcome %s, want %s (notes %q)", i, r.Outcome, w.outcome, r.Notes)
+		}
+		if r.Open != w.open {
+			t.Errorf("#%d: open %v, want %v", i, r.Open, w.open)
+		}
+		if r.Key != w.key {
+			t.Errorf("#%d: key %q, want %q", i, r.Key, w.key)
+		}
+		if r.Direction != session.Incoming || r.Tool != "freerdp" || r.Parser != name {
+			t.Errorf("#%d: tool/parser/direction %s/%s/%s", i, r.Tool, r.Parser, r.Direction)
+		}
+	}
+}
+
+// checkEvidence verifies that every evidence item points at the exact line in
+// data, and that start/end/outcome are each backed by a line.
+func checkEvidence(t *testing.T, path string, data []byte, recs []session.Record) {
+	t.Helper()
+	for i, r := range recs {
+		has := map[string]bool{}
+		for _, e := range r.Evidence {
+			if e.Kind != evidence.KindLogLine || e.Scanner != name || e.Path != path || e.Line < 1 || e.SHA256 != "" {
+				t.Errorf("#%d: bad evidence header %+v", i, e)
+			}
+			if e.Offset < 0 || e.Offset >= int64(len(data)) {
+				t.Errorf("#%d: offset %d outside the file", i, e.Offset)
+				continue
+			}
+			line := data[e.Offset:]
+			if j := bytes.IndexByte(line, '\n'); j >= 0 {
+				line = line[:j]
+			}
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if string(line) != e.Raw && !strings.HasSuffix(e.Raw, "…") {
+				t.Errorf("#%d: raw %q is not the line at offset %d (%q)", i, e.Raw, e.Offset, line)
+			}
+			for _, f := range e.Fields {
+				has[f] = true
+			}
+		}
+		if r.Start != nil && !has["start"] {
+			t.Errorf("#%d: no evidence for start", i)
+		}
+		if r.End != nil && !has["end"] {
+			t.Errorf("#%d: no evidence for end", i)
+		}
+		if !has["outcome"] && r.Outcome != session.AttemptOnly {
+			t.Errorf("#%d: no evidence for outcome %s", i, r.Outcome)
+		}
+		if r.Input != nil && !has["input"] {
+			t.Errorf("#%d: no evidence for input", i)
+		}
+		if r.Key == "" || r.TimeRule == "" {
+			t.Errorf("#%d: key %q, time rule %q", i, r.Key, r.TimeRule)
+		}
+	}
+}
