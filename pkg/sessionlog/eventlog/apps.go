@@ -149,7 +149,11 @@ func (j *joiner) screenConnect(e *event) {
 			fields = append(fields, "outcome")
 		}
 		if e.act == aSCCommand {
-			r.note(fmt.Sprintf("%s: %s (ScreenConnect does not log the command text)", e.Time.Format(time.RFC3339), t.first))
+			when := "time unknown"
+			if !e.Time.IsZero() {
+				when = e.Time.Format(time.RFC3339)
+			}
+			r.note(fmt.Sprintf("%s: %s (ScreenConnect does not log the command text)", when, t.first))
 			j.add(r, e, raw, "ScreenConnect: "+t.first, fields...)
 			return
 		}

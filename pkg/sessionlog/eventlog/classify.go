@@ -151,6 +151,9 @@ func classify(e *event) action {
 				return aRDPLogon
 			}
 		case 4625:
+			// With NLA (the default) a wrong RDP password is logged as type
+			// 3, like any SMB/network failure: only 10/12/7-remote are
+			// counted as failed RDP logons.
 			if lt == 10 || lt == 12 || (lt == 7 && remoteAddr(e.get("IpAddress"))) {
 				return aRDPFailed
 			}
