@@ -263,8 +263,10 @@ func (s *state) onLine(threadB, tag, msg []byte) {
 	switch {
 	case bytes.HasPrefix(msg, []byte("Client from ")) && bytes.Contains(msg, []byte(" is activated")):
 		c := get()
-		ip := string(msg[len("Client from "):bytes.Index(msg, []byte(" is activated"))])
-		c.ip, c.rec.RemoteIP = ip, ip
+		if i := bytes.Index(msg, []byte(" is activated")); i > len("Client from ") {
+			ip := string(msg[len("Client from "):i])
+			c.ip, c.rec.RemoteIP = ip, ip
+		}
 		c.est = true
 		s.add(c, "client activated: the desktop is shown to it", "outcome", "remote_ip")
 	case bytes.Contains(tag, []byte("server.shadow")) && bytes.Contains(msg, []byte("_input_")):
