@@ -80,6 +80,9 @@ type Service struct {
 	StartType   string `json:"start_type,omitempty"`
 	State       string `json:"state,omitempty"`
 	Source      string `json:"source,omitempty"`
+	// Details are parsed from the definition, e.g. a ScreenConnect client
+	// service's relay host "h" and port "p" from its ImagePath.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // Execution is a record that a program ran at some time (Prefetch, Amcache, BAM).
