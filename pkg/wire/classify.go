@@ -178,8 +178,6 @@ func (a *Analyzer) recognise(f *flowState, d int, p *decode.Packet, pi *PacketIn
 			f.setProtocol(ProtoRustDesk, ref, "RustDesk BytesCodec frame with a rendezvous message", b)
 			f.setTool(ToolRustDesk, ByProtocol, "", f.Label)
 			f.rd = &rustdeskState{}
-		default:
-			f.nonTV++
 		}
 		return
 	}

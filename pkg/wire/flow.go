@@ -120,7 +120,6 @@ type flowState struct {
 	inspected   int
 	inspectDone bool
 	byRank      int
-	nonTV       int
 	tvFrames    int
 	tvCmds      *[256]uint32
 	tls         *tlsState

@@ -140,9 +140,6 @@ func (a *Analyzer) decide(f *flowState) {
 		default:
 			attempt("RFB handshake without a security result", &s.bannerRef)
 		}
-		if f.RFB == nil && f.Verdict == VerdictSession && s.info.KeyEvents+s.info.PointerEvents > 0 {
-			f.Input = true
-		}
 	case ProtoRDP:
 		s := f.rdp
 		f.Controlled = "server"
