@@ -2,8 +2,12 @@ package lab
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -16,9 +20,43 @@ type Capture struct {
 	proc    *Proc
 }
 
-// Stop stops tcpdump (SIGTERM, so it flushes and closes the file) and waits
-// for it. Call it before reading Path.
-func (c *Capture) Stop() error { return c.proc.Stop() }
+// Stop stops tcpdump and waits for it; call it before reading Path. It
+// first lets tcpdump write out every packet the kernel already passed it:
+// tcpdump drops what is still in its ring buffer at SIGTERM, and on a busy
+// machine that can be the whole short session. So it asks for the counters
+// (SIGUSR1) until "captured" catches up with "received by filter" (half of
+// it on lo), at most drainTimeout, then sends SIGTERM.
+func (c *Capture) Stop() error {
+	if !c.proc.Exited() {
+		c.drain()
+	}
+	return c.proc.Stop()
+}
+
+const drainTimeout = 5 * time.Second
+
+var statsRe = regexp.MustCompile(`(\d+) packets? captured, (\d+) packets? received by filter`)
+
+func (c *Capture) drain() {
+	waitUntilEvery(drainTimeout, 100*time.Millisecond, func() bool {
+		if c.proc.Exited() || syscall.Kill(c.PID, syscall.SIGUSR1) != nil {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+		b, _ := os.ReadFile(c.LogPath)
+		m := statsRe.FindAllStringSubmatch(string(b), -1)
+		if len(m) == 0 {
+			return false
+		}
+		last := m[len(m)-1]
+		captured, _ := strconv.Atoi(last[1])
+		received, _ := strconv.Atoi(last[2])
+		// On lo the kernel hands libpcap every packet twice (outgoing and
+		// incoming); libpcap drops the outgoing copy, so "received by
+		// filter" ends at twice "captured".
+		return 2*captured >= received
+	})
+}
 
 // Tcpdump captures TCP traffic to or from port on the loopback interface
 // into file: `tcpdump -i lo -n -s 256 -U -B 8192 --immediate-mode -Z root

@@ -194,7 +194,8 @@ func TestTcpdumpVNC(t *testing.T) {
 		t.Fatalf("%s is not a little-endian pcap file (%d bytes)", pcap, len(b))
 	}
 	if n := strings.Count(string(b), "RFB 003.008\n"); n < 2 {
-		t.Errorf("want server and client RFB 003.008 banners in the capture, found %d", n)
+		t.Errorf("want server and client RFB 003.008 banners in the capture, found %d (%d bytes); tcpdump log:\n%s",
+			n, len(b), tailOf(capt.LogPath))
 	}
 }
 

@@ -39,6 +39,7 @@ type Proc struct {
 	done       chan struct{}
 	waitErr    error
 	stopSig    syscall.Signal
+	grace      time.Duration // SIGTERM → SIGKILL wait; StopGrace if 0
 	stopOnce   sync.Once
 	stopErr    error
 	stopCalled atomic.Bool
@@ -144,15 +145,19 @@ func (p *Proc) stop() error {
 	if groupGone() {
 		return nil
 	}
+	grace := p.grace
+	if grace == 0 {
+		grace = StopGrace
+	}
 	signalGroup(pgid, p.stopSig, p.Exited())
-	if waitUntil(StopGrace, groupGone) {
+	if waitUntil(grace, groupGone) {
 		return nil
 	}
 	left := describe(groupMembers(pgid))
 	signalGroup(pgid, syscall.SIGKILL, p.Exited())
 	if waitUntil(StopGrace, groupGone) {
 		return fmt.Errorf("%s (pid %d) needed SIGKILL: still running %v after %v: %s; log ends:\n%s",
-			p.Name, p.PID, StopGrace, p.stopSig, left, tail(p.LogPath, 800))
+			p.Name, p.PID, grace, p.stopSig, left, tail(p.LogPath, 800))
 	}
 	return fmt.Errorf("%s (pid %d): process group still has members %v after SIGKILL", p.Name, p.PID, groupMembers(pgid))
 }
