@@ -51,7 +51,6 @@ func (t *trigger) any(msg []byte) bool {
 }
 
 // winvncWords cover every message parseWinVNC reacts to (case variants
-// spelled out).
-var winvncWords = newTrigger("accepted connection", "client connected", "client disconnected", "lient ",
-	"authentication failed", "Authentication failed", "uthentication failed", "invalid password", "Invalid password",
-	"eject", "efused", "Connection received")
+// spelled out; anchors avoid byte pairs common in English, such as "in").
+var winvncWords = newTrigger("accepted connection", "client connected", "client disconnected", "isconnected",
+	"authentication failed", "Authentication failed", "nvalid password", "eject", "efused", "Connection received")
