@@ -152,7 +152,8 @@ func (s *sstate) step(msg []byte) {
 		c := s.newRec(ip, pt)
 		c.rec.LocalUser = field(msg, "username ")
 		c.rec.AuthMethod = "password"
-		c.rec.Notes = append(c.rec.Notes, "xrdp-sesman granted access and created a new desktop session for "+c.rec.LocalUser)
+		c.rec.Notes = append(c.rec.Notes, "xrdp-sesman granted access and created a new desktop session for "+c.rec.LocalUser+
+			": the password was accepted and the user's X session started; whether the client then used the desktop is in xrdp.log (login successful for the same ip:port) — xfreerdp +auth-only, for one, leaves before that")
 		c.rec.Evidence = append(c.rec.Evidence, s.ev("access granted: new desktop session created", "start", "outcome", "local_user", "remote_ip", "remote_port"))
 		s.open = append(s.open, c)
 	case bytes.HasPrefix(msg, []byte("Starting session: ")):
