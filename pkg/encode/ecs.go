@@ -436,6 +436,11 @@ var (
 
 // ProcessOf reads the process a "process" match points at.
 func ProcessOf(m report.Match) ProcessInfo {
+	if mp := m.Process; mp != nil {
+		return ProcessInfo{PID: mp.PID, PPID: mp.PPID, Name: mp.Name, Exe: mp.Exe, User: mp.User,
+			Cmdline: mp.Cmdline, SHA256: mp.SHA256, Started: mp.Started}
+	}
+	// Reports written before matches carried the process: parse the summary.
 	var p ProcessInfo
 	for _, e := range m.Evidence {
 		if e.Kind != "process" {

@@ -95,6 +95,8 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 			pidRole[s.ID+"\x00"+fmt.Sprint(p.PID)] = role
 			t.Matches = append(t.Matches, report.Match{
 				Kind: "process", Hits: pm.Hits, Role: role,
+				Process: &report.Process{PID: p.PID, PPID: p.PPID, Name: p.Name, Exe: p.Exe, Cmdline: p.Cmdline, User: p.User,
+					SessionID: p.SessionID, Started: p.Started, SHA256: p.SHA256},
 				Why:      fmt.Sprintf("process %s (pid %d) matches %s", p.Name, p.PID, describeHits(pm.Hits)),
 				Evidence: []evidence.Evidence{procEvidence(p)},
 			})

@@ -177,6 +177,21 @@ type Match struct {
 	Role string `json:"role,omitempty"`
 	// Network role for sockets: relay / direct / listen / unknown.
 	NetRole string `json:"net_role,omitempty"`
+	// Process is set on process matches: the process as the scanner saw it.
+	Process *Process `json:"process,omitempty"`
+}
+
+// Process describes a matched process.
+type Process struct {
+	PID       int32      `json:"pid"`
+	PPID      int32      `json:"ppid"`
+	Name      string     `json:"name"`
+	Exe       string     `json:"exe,omitempty"`
+	Cmdline   string     `json:"cmdline,omitempty"`
+	User      string     `json:"user,omitempty"`
+	SessionID *uint32    `json:"session_id,omitempty"`
+	Started   *time.Time `json:"started,omitempty"`
+	SHA256    string     `json:"sha256,omitempty"`
 }
 
 // Finding is everything known about one tool on the host.
