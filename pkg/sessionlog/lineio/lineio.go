@@ -38,6 +38,8 @@ type Reader struct {
 	truncated bool
 	err       error
 	u16       []uint16
+	raw       []byte // UTF-16 bytes of the current line
+	rawLen    int    // bytes of the current line read so far (incl. cut ones)
 	head      []byte
 }
 
@@ -174,44 +176,70 @@ func (r *Reader) next8() bool {
 	return true
 }
 
+// next16 reads one UTF-16LE line. It scans with ReadSlice('\n') and accepts
+// a 0x0A byte as the line end only when it is the low byte of a code unit
+// (even offset in the line) followed by 0x00: bulk reads, no per-unit calls.
 func (r *Reader) next16() bool {
-	r.u16 = r.u16[:0]
+	r.raw = r.raw[:0]
 	r.truncated = false
 	r.lineOff = r.off
-	var pair [2]byte
-	got := false
 	for {
-		_, err := io.ReadFull(r.br, pair[:])
+		chunk, err := r.br.ReadSlice('\n')
+		r.off += int64(len(chunk))
+		r.appendRaw(chunk)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
 		if err != nil {
-			if err != io.EOF && err != io.ErrUnexpectedEOF {
-				r.err = err
-			} else {
-				r.err = io.EOF
-			}
-			if !got {
+			r.err = err
+			if len(r.raw) == 0 {
 				return false
 			}
 			break
 		}
-		got = true
-		r.off += 2
-		u := uint16(pair[0]) | uint16(pair[1])<<8
-		if u == '\n' {
+		// chunk ends with 0x0A: a line end only at an even line offset,
+		// followed by 0x00.
+		if (r.rawLen-1)%2 != 0 {
+			continue
+		}
+		b, err := r.br.ReadByte()
+		if err != nil {
+			r.err = err
 			break
 		}
-		if len(r.u16) < MaxLine/2 {
-			r.u16 = append(r.u16, u)
-		} else {
-			r.truncated = true
+		r.off++
+		r.appendRaw([]byte{b})
+		if b == 0 {
+			r.raw = r.raw[:max(0, len(r.raw)-2)] // drop the "\n\x00" unit
+			break
 		}
 	}
 	r.n++
+	r.u16 = r.u16[:0]
+	for i := 0; i+1 < len(r.raw); i += 2 {
+		r.u16 = append(r.u16, uint16(r.raw[i])|uint16(r.raw[i+1])<<8)
+	}
 	r.line = r.line[:0]
 	for _, ru := range utf16.Decode(r.u16) {
 		r.line = utf8.AppendRune(r.line, ru)
 	}
 	r.line = clean(r.line)
+	r.rawLen = 0
 	return true
+}
+
+// appendRaw keeps at most MaxLine bytes of a line, counting all of them.
+func (r *Reader) appendRaw(b []byte) {
+	r.rawLen += len(b)
+	if room := MaxLine - len(r.raw); room > 0 {
+		if len(b) > room {
+			b = b[:room-room%2]
+			r.truncated = true
+		}
+		r.raw = append(r.raw, b...)
+	} else if len(b) > 0 {
+		r.truncated = true
+	}
 }
 
 // clean drops NULs, the line end and a trailing CR.

@@ -102,3 +102,27 @@ func TestBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A 0x0A byte that is the high byte of a code unit (U+0A41) or the low byte
+// of one (U+010A) is not a line end.
+func TestUTF16EmbeddedNewlineBytes(t *testing.T) {
+	text := "a\u0a41b\u010ac\r\nnext"
+	got, enc := readAll(t, utf16le(text, false))
+	if enc != UTF16LE || len(got) != 2 || got[0].s != "a\u0a41b\u010ac" || got[1].s != "next" || got[1].off != 14 { // 7 code units × 2 bytes
+		t.Fatalf("%s %+v", enc, got)
+	}
+}
+
+func BenchmarkUTF16(b *testing.B) {
+	line := utf16le("2024-02-16, 20:29\tUser\t123456789\t987654321\tAnyDesk\r\n", false)
+	data := []byte{}
+	for len(data) < 8<<20 {
+		data = append(data, line...)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		r := NewReader(strings.NewReader(string(data)))
+		for r.Next() {
+		}
+	}
+}
