@@ -232,6 +232,21 @@ func (p *Prefix) RegImport(t testing.TB, body string) {
 	p.Wine(t, "reg", "import", f)
 }
 
+// Stop shuts down the prefix's wineserver and the Wine processes it runs
+// (services.exe…), so the next program starts them afresh: services.exe reads
+// the service database from the registry only when it starts.
+func (p *Prefix) Stop(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := p.output(p.command(ctx, "wineserver", "-k")); err != nil && len(out) > 0 {
+		t.Logf("wineserver -k: %v %s", err, out)
+	}
+	if out, err := p.output(p.command(ctx, "wineserver", "-w")); err != nil {
+		t.Fatalf("wineserver -w: %v %s", err, out)
+	}
+}
+
 // RegAdd runs `wine reg add key /v name /t typ /d data /f`.
 func (p *Prefix) RegAdd(t testing.TB, key, name, typ, data string) {
 	t.Helper()
