@@ -38,7 +38,7 @@ package freerdpshadow
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,15 +121,19 @@ type state struct {
 	minSt    stamp
 	maxSt    stamp
 
-	seq   int
-	open  []*conn
-	done  []*conn
-	byTid map[string]*conn // open connections by "pid:tid"
-	key   []byte
-	x264  bool
-	tc    timeCache
-	ra    rawArena
-	fa    fieldArena
+	seq    int
+	open   []*conn
+	st     store
+	pool   []*conn
+	fixes  [][]fix // per record (seq-1), in chunks: what finish() still has to date
+	stamps []stamp // arena for the evidence stamps of finished records
+	intern interner
+	byTid  map[string]*conn // open connections by "pid:tid"
+	key    []byte
+	x264   bool
+	tc     timeCache
+	ra     rawArena
+	fa     fieldArena
 }
 
 // Parse reads a freerdp-shadow-cli log.
@@ -137,7 +141,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in, byTid: map[string]*conn{}}
+	s := &state{in: in, byTid: map[string]*conn{}, intern: interner{}}
 	s.loc, s.zone = zone(in.Location)
 	r, err := openText(in.R)
 	if err != nil {
@@ -154,8 +158,8 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if err := s.r.Err(); err != nil {
 		s.errs.add(s.r.N(), s.r.Offset(), "read error: %v", err)
 	}
-	for _, c := range s.open {
-		s.done = append(s.done, c)
+	for len(s.open) > 0 {
+		s.close(s.open[0])
 	}
 	return s.finish(), nil
 }
@@ -252,10 +256,16 @@ func (s *state) onLine(threadB, tag, msg []byte) {
 		thread := string(threadB)
 		pid, tid, _ := strings.Cut(thread, ":")
 		s.seq++
-		c := &conn{seq: s.seq, pid: pid, tid: tid, start: s.cur}
-		c.rec = session.Record{Tool: "freerdp", Parser: name, Direction: session.Incoming,
-			Evidence: make([]evidence.Evidence, 0, 4), Notes: make([]string, 0, 4)}
-		c.note("start = first line logged by this connection's thread (" + thread + "); at the default WARN level the connection began earlier")
+		var c *conn
+		if n := len(s.pool); n > 0 {
+			c, s.pool = s.pool[n-1], s.pool[:n-1]
+		} else {
+			c = &conn{}
+		}
+		c.seq, c.pid, c.tid, c.start = s.seq, pid, tid, s.cur
+		c.rec = session.Record{Tool: "freerdp", Parser: name, Direction: session.Incoming}
+		c.rec.Evidence, c.rec.Notes = s.st.buffers()
+		c.note("start = the first line logged by this connection's thread (see the key); at the default WARN level the connection began earlier")
 		s.byTid[thread] = c
 		s.open = append(s.open, c)
 		return c
@@ -290,7 +300,7 @@ func (s *state) onLine(threadB, tag, msg []byte) {
 		c := get()
 		if !c.est && !c.nego {
 			c.nego = true
-			c.reason = "connection negotiation failed: " + string(bytes.TrimSpace(msg[len("peer_recv_callback:"):]))
+			c.reason = s.intern.cat("connection negotiation failed: ", bytes.TrimSpace(msg[len("peer_recv_callback:"):]))
 			s.add(c, "RDP negotiation failed", "outcome")
 		}
 	case bytes.HasPrefix(msg, []byte("Failed to check FreeRDP file descriptor")):
@@ -363,8 +373,55 @@ func (s *state) close(c *conn) {
 		}
 	}
 	delete(s.byTid, c.pid+":"+c.tid)
-	s.done = append(s.done, c)
 	s.x264 = false // a later encoder start belongs to a later connection
+	k := (c.seq - 1) / storeChunk
+	for len(s.fixes) <= k {
+		s.fixes = append(s.fixes, make([]fix, storeChunk))
+	}
+	if len(s.stamps)+len(c.evSt) > cap(s.stamps) {
+		s.stamps = make([]stamp, 0, max(4096, len(c.evSt)))
+	}
+	i := len(s.stamps)
+	s.stamps = append(s.stamps, c.evSt...)
+	s.fixes[k][(c.seq-1)%storeChunk] = fix{start: c.start, end: c.end, ended: c.ended, ev: s.stamps[i:len(s.stamps):len(s.stamps)]}
+	s.st.put(c.seq, s.record(c))
+	evSt := c.evSt[:0]
+	*c = conn{evSt: evSt}
+	s.pool = append(s.pool, c)
+}
+
+// fix is what a finished record still needs once the date is known.
+type fix struct {
+	start, end stamp
+	ended      bool
+	ev         []stamp
+}
+
+// record builds everything of a record but its times.
+func (s *state) record(c *conn) session.Record {
+	rec := c.rec
+	if c.ip != "" {
+		rec.Key = "freerdp|" + c.ip + "|0"
+	} else {
+		rec.Key = "freerdp|thread:" + c.pid + ":" + c.tid
+	}
+	if c.syncN > 0 {
+		rec.Notes = append(rec.Notes, strconv.Itoa(c.syncN)+" input synchronize events (keyboard lock state) from the client")
+	}
+	switch {
+	case c.failed:
+		rec.Outcome = session.FailedAuth
+	case c.est:
+		rec.Outcome = session.Established
+	default:
+		rec.Outcome = session.AttemptOnly
+		if c.reason != "" {
+			rec.Notes = append(rec.Notes, c.reason)
+		} else {
+			rec.Notes = append(rec.Notes, "no line proves that the client was activated (the log level may hide it)")
+		}
+	}
+	return rec
 }
 
 // finish turns day-index stamps into times anchored on Input.Modified.
@@ -408,47 +465,24 @@ func (s *state) finish() sessionlog.Result {
 		return prevT
 	}
 	res.FirstTime, res.LastTime = conv(s.minSt), conv(s.maxSt)
-	sort.Slice(s.done, func(i, j int) bool { return s.done[i].seq < s.done[j].seq })
-	res.Sessions = make([]session.Record, 0, len(s.done))
-	for _, c := range s.done {
-		for i, st := range c.evSt {
-			c.rec.Evidence[i].Time = conv(st)
+	res.Sessions = s.st.records(s.seq)
+	for i := range res.Sessions {
+		rec, fx := &res.Sessions[i], &s.fixes[i/storeChunk][i%storeChunk]
+		for j, st := range fx.ev {
+			rec.Evidence[j].Time = conv(st)
 		}
-		rec := c.rec
 		rec.TimeRule = rule
-		rec.Start = conv(c.start)
-		if c.ended {
-			rec.End = conv(c.end)
-		}
-		if c.ip != "" {
-			rec.Key = "freerdp|" + c.ip + "|0"
-		} else {
-			rec.Key = "freerdp|thread:" + c.pid + ":" + c.tid
-		}
-		if c.syncN > 0 {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("%d input synchronize events (keyboard lock state) from the client", c.syncN))
-		}
-		switch {
-		case c.failed:
-			rec.Outcome = session.FailedAuth
-		case c.est:
-			rec.Outcome = session.Established
-		default:
-			rec.Outcome = session.AttemptOnly
-			if c.reason != "" {
-				rec.Notes = append(rec.Notes, c.reason)
-			} else {
-				rec.Notes = append(rec.Notes, "no line proves that the client was activated (the log level may hide it)")
-			}
+		rec.Start = conv(fx.start)
+		if fx.ended {
+			rec.End = conv(fx.end)
 		}
 		rec.Finish()
 		if !dated {
-			rec.Open = !c.ended
+			rec.Open = !fx.ended
 		}
 		if rec.Open {
 			rec.Notes = append(rec.Notes, "no end logged: the client is still connected or the log stops before its end")
 		}
-		res.Sessions = append(res.Sessions, rec)
 	}
 	return res
 }

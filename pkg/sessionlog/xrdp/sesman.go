@@ -56,6 +56,7 @@ type sstate struct {
 	open    []*sconn
 	pending *pamFail
 	pool    []*sconn
+	intern  interner
 	fmtT    time.Time
 	fmtS    string
 }
@@ -66,7 +67,7 @@ func (p *SesmanParser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if err != nil {
 		return sessionlog.Result{}, err
 	}
-	s := &sstate{reader: rd, rule: timeRule("xrdp-sesman.log", in.Location)}
+	s := &sstate{reader: rd, rule: timeRule("xrdp-sesman.log", in.Location), intern: interner{}}
 	for s.next() {
 		if s.cur.ok && len(s.cur.msg) > 0 {
 			s.step(s.cur.msg)
@@ -228,7 +229,7 @@ func (s *sstate) step(msg []byte) {
 		s.flushPam()
 		reason := ""
 		if v, ok := after(msg, ": "); ok {
-			reason = string(v)
+			reason = s.intern.cat("PAM: ", v)
 		}
 		s.pending = &pamFail{ev: s.ev("PAM rejected the password", "start", "outcome"), t: s.curT(), reason: reason}
 	case bytes.HasPrefix(msg, []byte("AUTHFAIL: ")):
@@ -256,7 +257,13 @@ func (s *sstate) onAuthFail(v []byte) {
 	var user, ip string
 	var epoch int64
 	hasEpoch := false
-	for _, f := range bytes.Fields(v) {
+	for len(v) > 0 {
+		var f []byte
+		if i := bytes.IndexByte(v, ' '); i >= 0 {
+			f, v = v[:i], v[i+1:]
+		} else {
+			f, v = v, nil
+		}
 		k, val, ok := bytes.Cut(f, []byte("="))
 		if !ok {
 			continue
@@ -280,7 +287,7 @@ func (s *sstate) onAuthFail(v []byte) {
 		c.rec.Start = p.t
 		c.rec.Evidence = append(c.rec.Evidence, p.ev)
 		if p.reason != "" {
-			c.rec.Notes = append(c.rec.Notes, "PAM: "+p.reason)
+			c.rec.Notes = append(c.rec.Notes, p.reason)
 		}
 		s.pending = nil
 	}
@@ -320,7 +327,7 @@ func (s *sstate) flushPam() {
 	c.rec.Evidence = append(c.rec.Evidence, p.ev)
 	c.rec.Notes = append(c.rec.Notes, "pam_authenticate failed with no AUTHFAIL line after it: user and client ip unknown")
 	if p.reason != "" {
-		c.rec.Notes = append(c.rec.Notes, "PAM: "+p.reason)
+		c.rec.Notes = append(c.rec.Notes, p.reason)
 	}
 	s.done(c)
 }
@@ -338,8 +345,11 @@ var refusals = []struct{ prefix, why string }{
 }
 
 func (s *sstate) maybeRefusal(msg []byte) {
+	if strings.IndexByte("l[mRpC", msg[0]) < 0 {
+		return
+	}
 	for _, r := range refusals {
-		if !bytes.HasPrefix(msg, []byte(r.prefix)) {
+		if r.prefix[0] != msg[0] || !bytes.HasPrefix(msg, []byte(r.prefix)) {
 			continue
 		}
 		s.flushPam()
