@@ -148,6 +148,12 @@ func cloneTree(src, dst string) error {
 			if err != nil {
 				return err
 			}
+			// wineboot links the profile's Desktop, Downloads, Documents…
+			// to the Linux home: make them plain folders so a test never
+			// writes into the real home.
+			if filepath.IsAbs(target) && strings.HasPrefix(rel, "drive_c"+string(filepath.Separator)) {
+				return os.MkdirAll(out, 0o755)
+			}
 			return os.Symlink(target, out)
 		}
 		info, err := d.Info()

@@ -87,7 +87,7 @@ func Parse(r io.ReaderAt, size int64) (info *Info, err error) {
 	}
 	if len(dirs) > pe.IMAGE_DIRECTORY_ENTRY_RESOURCE {
 		if d := dirs[pe.IMAGE_DIRECTORY_ENTRY_RESOURCE]; d.VirtualAddress != 0 && d.Size != 0 {
-			if err := info.readVersion(r, size, f, d); err != nil {
+			if err := info.readVersion(r, size, f, d); err != nil && err != errNoVersion {
 				info.Errors = append(info.Errors, "version resource: "+err.Error())
 			}
 		}

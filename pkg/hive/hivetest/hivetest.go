@@ -101,6 +101,7 @@ func Build(t testing.TB, out string, keys ...Key) {
 	}
 	fmt.Fprintf(&sc, "commit %s\n", out)
 	cmd := exec.Command("hivexsh", "-w", work)
+	cmd.Env = append(os.Environ(), "HOME="+filepath.Dir(out)) // hivexsh keeps a history file in $HOME
 	cmd.Stdin = strings.NewReader(sc.String())
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("hivexsh: %v\n%s\nscript:\n%s", err, b, sc.String())

@@ -33,12 +33,18 @@ var AnyDesk = Version{
 // returns its path.
 func Build(t testing.TB, dir, name string, v Version) string {
 	t.Helper()
+	return BuildMain(t, dir, name, v, "int main(void) { return 0; }\n")
+}
+
+// BuildMain is Build with the program's C source.
+func BuildMain(t testing.TB, dir, name string, v Version, mainC string) string {
+	t.Helper()
 	wine.NeedTools(t, "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-windres")
-	src := filepath.Join(dir, "main.c")
-	rc := filepath.Join(dir, "version.rc")
-	obj := filepath.Join(dir, "version.o")
+	src := filepath.Join(dir, name+".c")
+	rc := filepath.Join(dir, name+".rc")
+	obj := filepath.Join(dir, name+".o")
 	out := filepath.Join(dir, name)
-	write(t, src, "int main(void) { return 0; }\n")
+	write(t, src, mainC)
 	write(t, rc, fmt.Sprintf(`#include <winver.h>
 VS_VERSION_INFO VERSIONINFO
  FILEVERSION 9,0,5,0
