@@ -1,0 +1,5 @@
+//go:build !windows
+
+package execution
+
+func (c *collector) bamLive() bool { return false }
