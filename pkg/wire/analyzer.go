@@ -68,6 +68,7 @@ type Analyzer struct {
 	flows   map[flowKey]*flowState
 	head    *flowState // most recently active
 	tail    *flowState // least recently active
+	last    *flowState // flow of the previous packet (nil when closed)
 	nextID  uint64
 	now     time.Time
 	sweepIn int
@@ -202,7 +203,12 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	st.Decoded++
 
 	k, srcIsA := makeKey(p)
-	f := a.flows[k]
+	var f *flowState
+	if a.last != nil && a.last.key == k {
+		f = a.last // consecutive packets of one flow: skip the map
+	} else {
+		f = a.flows[k]
+	}
 	isSYN := p.Proto == decode.ProtoTCP && p.Flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN
 	if f != nil && isSYN && !(f.synSeen && p.Seq == f.synSeq) && (!f.closedAt.IsZero() || f.sawSYN && f.Packets[0]+f.Packets[1] > 3) {
 		// Port reuse: a new connection on a finished 5-tuple.
@@ -214,6 +220,7 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	} else {
 		a.touch(f)
 	}
+	a.last = f
 	d := f.dirOf(srcIsA)
 	f.Packets[d]++
 	if pi.Time.After(f.Last) {
@@ -268,8 +275,7 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 			}
 		}
 		if f.act != nil {
-			ref := a.ref(&pi, "")
-			f.act.add(dd, sec, inc[dd], &ref)
+			f.act.add(dd, sec, inc[dd], &pi)
 		}
 	}
 	if p.Proto == decode.ProtoUDP && (p.SrcPort == 53 || p.DstPort == 53 || p.SrcPort == 5353 || p.DstPort == 5353) {
@@ -417,6 +423,9 @@ func (a *Analyzer) sweep() {
 // closeFlow removes a flow from the table and finalises it.
 func (a *Analyzer) closeFlow(f *flowState, reason string) {
 	delete(a.flows, f.key)
+	if a.last == f {
+		a.last = nil
+	}
 	a.unlink(f)
 	if reason != "" && (f.closedAt.IsZero() || reason == "evicted") {
 		f.Closed = reason

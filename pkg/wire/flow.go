@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -8,30 +9,29 @@ import (
 )
 
 // flowKey is the direction-independent 5-tuple: the lower endpoint first.
+// Addresses are held as two big-endian uint64 halves (IPv4 mapped into
+// IPv6) so building and comparing a key is a few integer operations.
 type flowKey struct {
-	a, b   [16]byte
-	pa, pb uint16
-	proto  uint8
+	aHi, aLo, bHi, bLo uint64
+	pa, pb             uint16
+	proto              uint8
+}
+
+func halves(a netip.Addr) (uint64, uint64) {
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 func makeKey(p *decode.Packet) (k flowKey, srcIsA bool) {
-	s, d := p.Src.As16(), p.Dst.As16()
+	sh, sl := halves(p.Src)
+	dh, dl := halves(p.Dst)
 	k.proto = p.Proto
-	if less(s, p.SrcPort, d, p.DstPort) {
-		k.a, k.pa, k.b, k.pb = s, p.SrcPort, d, p.DstPort
+	if sh < dh || sh == dh && (sl < dl || sl == dl && p.SrcPort < p.DstPort) {
+		k.aHi, k.aLo, k.pa, k.bHi, k.bLo, k.pb = sh, sl, p.SrcPort, dh, dl, p.DstPort
 		return k, true
 	}
-	k.a, k.pa, k.b, k.pb = d, p.DstPort, s, p.SrcPort
+	k.aHi, k.aLo, k.pa, k.bHi, k.bLo, k.pb = dh, dl, p.DstPort, sh, sl, p.SrcPort
 	return k, false
-}
-
-func less(a [16]byte, pa uint16, b [16]byte, pb uint16) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return pa < pb
 }
 
 // activity implements the sustained-activity rule for one flow: per
@@ -45,12 +45,12 @@ type activity struct {
 	peakSecs  [2]int
 }
 
-func (a *activity) add(d int, sec int64, n uint64, ref *PacketRef) {
+func (a *activity) add(d int, sec int64, n uint64, pi *PacketInfo) {
 	if sec < SkipSeconds || a.sustained[d] {
 		return
 	}
 	if sec != a.cur[d] {
-		a.evaluate(d, ref)
+		a.evaluate(d, pi)
 		if a.sustained[d] {
 			return
 		}
@@ -73,7 +73,7 @@ func (a *activity) add(d int, sec int64, n uint64, ref *PacketRef) {
 }
 
 // evaluate checks the window ending at the current second.
-func (a *activity) evaluate(d int, ref *PacketRef) {
+func (a *activity) evaluate(d int, pi *PacketInfo) {
 	var sum uint64
 	secs := 0
 	for _, v := range a.ring[d] {
@@ -86,9 +86,9 @@ func (a *activity) evaluate(d int, ref *PacketRef) {
 	a.peakSecs[d] = max(a.peakSecs[d], secs)
 	if sum >= SustainedWindowBytes || secs >= ActiveSeconds {
 		a.sustained[d] = true
-		if ref != nil {
-			a.at[d] = *ref
-			a.at[d].Reason = "sustained activity: window reached the volume rule"
+		if pi != nil {
+			a.at[d] = PacketRef{Packet: pi.Index, Offset: pi.Offset, Time: pi.Time,
+				Reason: "sustained activity: window reached the volume rule"}
 		}
 	}
 }

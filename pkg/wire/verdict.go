@@ -66,8 +66,8 @@ func (a *Analyzer) decide(f *flowState) {
 	if f.act != nil {
 		for d := range 2 {
 			if !f.act.sustained[d] {
-				ref := f.lastRef()
-				f.act.evaluate(d, &ref)
+				last := PacketInfo{Index: f.lastPkt, Offset: f.lastOff, Time: f.Last}
+				f.act.evaluate(d, &last)
 			}
 		}
 	}

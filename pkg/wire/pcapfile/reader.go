@@ -39,7 +39,7 @@ const (
 	// MaxInterfaces bounds the interface descriptions of one pcapng section.
 	MaxInterfaces = 1024
 	// readBufferSize is the bufio buffer in front of the file.
-	readBufferSize = 256 * 1024
+	readBufferSize = 1024 * 1024
 )
 
 // Magic numbers.
@@ -235,9 +235,23 @@ func (r *Reader) nextPcap() (*Packet, error) {
 	if capLen > MaxPacket {
 		return nil, r.errf(start, nil, "bogus captured length %d (max %d)", capLen, MaxPacket)
 	}
-	data := r.grow(int(capLen))
-	if n, err := r.readFull(data); err != nil {
-		return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet data (%d of %d bytes)", n, capLen)
+	// Zero copy: the packet is read in place from the bufio buffer (it
+	// stays valid until the next call), except when it is larger.
+	var data []byte
+	if int(capLen) <= readBufferSize {
+		b, err := r.r.Peek(int(capLen))
+		if err != nil {
+			r.off += int64(len(b))
+			return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet data (%d of %d bytes)", len(b), capLen)
+		}
+		data = b
+		_, _ = r.r.Discard(int(capLen))
+		r.off += int64(capLen)
+	} else {
+		data = r.grow(int(capLen))
+		if n, err := r.readFull(data); err != nil {
+			return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet data (%d of %d bytes)", n, capLen)
+		}
 	}
 	var t time.Time
 	if r.nanos {

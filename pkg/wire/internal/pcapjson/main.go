@@ -7,11 +7,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/ratwatch/ratwatch/pkg/wire"
@@ -20,7 +20,14 @@ import (
 func main() {
 	out := flag.String("o", "text", "output: json or text")
 	local := flag.String("local", "", "comma-separated addresses of the capturing host")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err == nil && pprof.StartCPUProfile(pf) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	var opts wire.Options
 	for _, s := range strings.Split(*local, ",") {
 		if s == "" {
@@ -48,14 +55,18 @@ func main() {
 			status = 1
 		}
 		if *out == "json" {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(rep)
+			if err := rep.WriteJSON(os.Stdout); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				status = 1
+			}
 			continue
 		}
 		printText(rep)
 	}
-	os.Exit(status)
+	if status != 0 {
+		pprof.StopCPUProfile()
+		os.Exit(status)
+	}
 }
 
 func printText(r *wire.Report) {
