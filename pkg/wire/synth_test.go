@@ -256,3 +256,56 @@ func TestPortScanBounded(t *testing.T) {
 		t.Fatalf("reported %d omitted %d", len(rep.Flows), rep.Stats.FlowsOmitted)
 	}
 }
+
+// tcpAt sends a segment with an explicit sequence number (for duplicates
+// and reordering); the tracked sequence is not changed.
+func (s *synth) tcpAt(src string, sp uint16, dst string, dp uint16, seq uint32, payload []byte) {
+	ip := ip4(src, dst, layers.IPProtocolTCP)
+	t := &layers.TCP{SrcPort: layers.TCPPort(sp), DstPort: layers.TCPPort(dp), Seq: seq, ACK: true, Window: 65535}
+	_ = t.SetNetworkLayerForChecksum(ip)
+	s.write(eth, ip, t, gopacket.Payload(payload))
+}
+
+// TestDuplicateAndReorderedSegments: retransmitted segments are not counted
+// twice by the RFB parser, and a reordered segment stops stream parsing
+// without breaking the verdict.
+func TestDuplicateAndReorderedSegments(t *testing.T) {
+	const cli, srv = "192.168.5.2", "192.168.5.1"
+	s := newSynth(t)
+	s.handshake(cli, 50500, srv, 5900)
+	send := func(from string, p []byte) {
+		if from == srv {
+			s.tcp(srv, 5900, cli, 50500, false, true, p)
+		} else {
+			s.tcp(cli, 50500, srv, 5900, false, true, p)
+		}
+	}
+	send(srv, []byte("RFB 003.008\n"))
+	send(cli, []byte("RFB 003.008\n"))
+	send(srv, []byte{1, 2})
+	send(cli, []byte{2})
+	send(srv, bytes.Repeat([]byte{7}, 16))
+	send(cli, bytes.Repeat([]byte{8}, 16))
+	send(srv, []byte{0, 0, 0, 0})
+	send(cli, []byte{1})
+	init := []byte{3, 0x20, 2, 0x58, 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0, 0, 0, 0, 4, 't', 'e', 's', 't'}
+	send(srv, init)
+	pointer := []byte{5, 0, 0, 10, 0, 20}
+	seq := s.seqs[cli+":"+string(rune(50500))+">"+srv+":"+string(rune(5900))]
+	send(cli, pointer)
+	s.tcpAt(cli, 50500, srv, 5900, seq, pointer) // duplicate
+	key := []byte{4, 1, 0, 0, 0, 0, 0, 0x61}
+	send(cli, key)
+	// Reordered: the second of two segments arrives first.
+	seq = s.seqs[cli+":"+string(rune(50500))+">"+srv+":"+string(rune(5900))]
+	s.tcpAt(cli, 50500, srv, 5900, seq+6, pointer)
+	s.tcpAt(cli, 50500, srv, 5900, seq, pointer)
+	rep := s.analyze(Options{})
+	if len(rep.Flows) != 1 {
+		t.Fatalf("%d flows", len(rep.Flows))
+	}
+	f := rep.Flows[0]
+	if f.Verdict != VerdictSession || f.RFB == nil || f.RFB.PointerEvents != 1 || f.RFB.KeyEvents != 1 || f.RFB.DesktopName != "test" || !f.Input {
+		t.Fatalf("flow %+v rfb %+v", f, f.RFB)
+	}
+}

@@ -192,7 +192,8 @@ func (a *Analyzer) decide(f *flowState) {
 			session(bulkWhy, bulkRef, controlled)
 		case f.Role == RoleControl:
 			f.Verdict = VerdictIdle
-			f.Why = fmt.Sprintf("control channel only: %s / %s in %s, no sustained bulk", kib(f.volume(0)), kib(f.volume(1)), f.Duration().Round(1e9))
+			f.Why = fmt.Sprintf("control channel only: %s / %s in %s (%d/%d small payload packets), no sustained bulk",
+				kib(f.volume(0)), kib(f.volume(1)), f.Duration().Round(1e9), f.Small[0], f.Small[1])
 		default:
 			attempt(fmt.Sprintf("%s channel without a session: %s / %s in %s", f.Role, kib(f.volume(0)), kib(f.volume(1)), f.Duration().Round(1e6)), f.Label)
 		}
