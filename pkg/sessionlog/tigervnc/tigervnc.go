@@ -123,6 +123,9 @@ type state struct {
 
 	cur         time.Time
 	curOK       bool
+	minKey      [16]byte // month, day, HH:MM and year of the last time line
+	minT        time.Time
+	minOK       bool
 	first, last time.Time
 
 	seq  int
@@ -192,12 +195,20 @@ func (s *state) onCtime(l []byte) {
 		s.errs.add(s.r.N(), s.r.Offset(), "invalid time line %q", l)
 		return
 	}
-	t := time.Date(y, mo, d, h, mi, sec, 0, s.loc)
-	if t.Day() != d {
-		s.errs.add(s.r.N(), s.r.Offset(), "invalid time line %q", l)
-		return
+	// Zone offsets change on minute boundaries: the start of the minute is
+	// converted once, the seconds are added.
+	var key [16]byte
+	copy(key[:12], l[4:16])
+	copy(key[12:], l[20:24])
+	if !s.minOK || key != s.minKey {
+		m := time.Date(y, mo, d, h, mi, 0, 0, s.loc)
+		if m.Day() != d {
+			s.errs.add(s.r.N(), s.r.Offset(), "invalid time line %q", l)
+			return
+		}
+		s.minKey, s.minT, s.minOK = key, m.UTC(), true
 	}
-	s.cur = t.UTC()
+	s.cur = s.minT.Add(time.Duration(sec) * time.Second)
 	if !s.curOK || s.cur.Before(s.first) {
 		s.first = s.cur
 	}
@@ -228,30 +239,38 @@ func (s *state) step() {
 		s.errs.add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", l[i])
 		return
 	}
-	if bytes.IndexByte(l, 'X') < 0 && bytes.IndexByte(l, 'F') < 0 && !bytes.Contains(l, []byte("server")) {
-		return
-	}
-	switch {
-	case bytes.HasPrefix(l, []byte("Xvnc TigerVNC ")) || bytes.HasPrefix(l, []byte("Xtigervnc TigerVNC ")):
+	if l[0] == 'X' && (bytes.HasPrefix(l, []byte("Xvnc TigerVNC ")) || bytes.HasPrefix(l, []byte("Xtigervnc TigerVNC "))) {
 		if s.runSeen {
 			s.endAll("a new Xtigervnc server started in this log")
 		}
 		s.runSeen = true
 		s.display, s.port = "", 0
-	case bytes.Contains(l, []byte(" server '")) && bytes.Contains(l, []byte(" for display ")):
+		return
+	}
+	// The remaining server lines all say "server".
+	k := bytes.Index(l, []byte("server"))
+	if k < 0 {
+		return
+	}
+	rest := l[k+len("server"):]
+	switch {
+	case bytes.HasPrefix(rest, []byte(" '")):
 		// "New Xtigervnc server 'vm:5 (root)' on port 5905 for display :5."
-		i := bytes.Index(l, []byte(" for display "))
-		s.display = strings.TrimSuffix(strings.TrimSpace(string(l[i+len(" for display "):])), ".")
-		if j := bytes.Index(l, []byte(" on port ")); j >= 0 {
-			f := bytes.Fields(l[j+len(" on port "):])
+		i := bytes.Index(rest, []byte(" for display "))
+		if i < 0 {
+			return
+		}
+		s.display = strings.TrimSuffix(strings.TrimSpace(string(rest[i+len(" for display "):])), ".")
+		if j := bytes.Index(rest, []byte(" on port ")); j >= 0 {
+			f := bytes.Fields(rest[j+len(" on port "):])
 			if len(f) > 0 {
 				if n, err := strconv.Atoi(string(f[0])); err == nil && n > 0 && n < 65536 {
 					s.port = uint32(n)
 				}
 			}
 		}
-	case bytes.Contains(l, []byte("server cleanly exited")) || bytes.HasPrefix(l, []byte("Fatal server error")) ||
-		bytes.Contains(l, []byte("Xtigervnc server exited")):
+	case bytes.HasPrefix(rest, []byte(" cleanly exited")) || bytes.HasPrefix(rest, []byte(" exited")) ||
+		bytes.HasPrefix(l, []byte("Fatal server error")):
 		s.endAll("the Xtigervnc server exited")
 	}
 }
@@ -520,7 +539,10 @@ func displayFromPath(p string) string {
 // by the end of the file) is reported and skipped.
 func (s *state) addr(b []byte) ([]byte, bool) {
 	a := bytes.TrimSpace(b)
-	i := bytes.LastIndex(a, []byte("::"))
+	i := len(a) - 2
+	for i >= 0 && (a[i] != ':' || a[i+1] != ':') {
+		i--
+	}
 	if i < 0 {
 		s.errs.add(s.r.N(), s.r.Offset(), "malformed client address %q", a)
 		return nil, false
