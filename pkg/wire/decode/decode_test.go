@@ -92,3 +92,18 @@ func BenchmarkDecode(b *testing.B) {
 		_ = d.Decode(LinkEthernet, frame, &p)
 	}
 }
+
+// FuzzDecode: every link type, any bytes: no panic, payload inside the frame.
+func FuzzDecode(f *testing.F) {
+	t := &testing.T{}
+	f.Add(uint32(LinkEthernet), append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00}, ipTCP(t, false)...))
+	f.Add(uint32(LinkRaw), ipTCP(t, true))
+	f.Add(uint32(LinkNull), append([]byte{2, 0, 0, 0}, ipTCP(t, false)...))
+	d := NewDecoder()
+	f.Fuzz(func(t *testing.T, lt uint32, data []byte) {
+		var p Packet
+		if err := d.Decode(lt%300, data, &p); err == nil && len(p.Payload) > len(data) {
+			t.Fatalf("payload %d bytes from a %d-byte frame", len(p.Payload), len(data))
+		}
+	})
+}

@@ -126,3 +126,39 @@ func TestCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// FuzzReader: any input ends in io.EOF or an *Error, never a panic, and
+// offsets only grow.
+func FuzzReader(f *testing.F) {
+	f.Add(ng(binary.LittleEndian, 6, []byte{1, 2, 3}, 5))
+	f.Add(ng(binary.BigEndian, 0x89, []byte{1, 2, 3, 4, 5}, 5))
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, 1, 0, false)
+	_ = w.WritePacket(time.Unix(1, 0), []byte{1, 2, 3}, 0)
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewReader(bytes.NewReader(data))
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("header error %T %v", err, err)
+			}
+			return
+		}
+		last := int64(-1)
+		for {
+			p, err := r.Next()
+			if err != nil {
+				var e *Error
+				if err != io.EOF && !errors.As(err, &e) {
+					t.Fatalf("error %T %v", err, err)
+				}
+				return
+			}
+			if p.Offset <= last || p.Offset+int64(len(p.Data)) > int64(len(data)) {
+				t.Fatalf("offset %d after %d, %d bytes of %d", p.Offset, last, len(p.Data), len(data))
+			}
+			last = p.Offset
+		}
+	})
+}
