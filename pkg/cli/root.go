@@ -62,6 +62,6 @@ indeterminate) · 3 remote control established · 1 error.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScanCmd(), newLogsCmd(), newSignaturesCmd(), newVersionCmd(), newAuditCmd())
+	root.AddCommand(newScanCmd(), newLogsCmd(), newPcapCmd(), newCaptureCmd(), newSignaturesCmd(), newVersionCmd(), newAuditCmd())
 	return root
 }

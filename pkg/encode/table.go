@@ -54,6 +54,7 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 		add(f.Incoming)
 		add(f.Attempts)
 		add(f.Outgoing)
+		add(f.Undirected)
 	}
 	if len(rows) > 0 {
 		p("\nSESSIONS AND ATTEMPTS (UTC)\n")

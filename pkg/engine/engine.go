@@ -37,8 +37,16 @@ type Options struct {
 	Only, Skip []string
 	Location   *time.Location
 	FailOn     string
-	// Extra inventory merged before matching (e.g. wire sessions of a capture).
-	Extra *inventory.Inventory
+	// NoScanners runs no host scanner (pcap/capture: only Extra is judged).
+	NoScanners bool
+	// Kind overrides the reported source kind ("capture").
+	Kind string
+	// Extra is called after the scanners, and its inventory merged before
+	// matching (e.g. what a capture running alongside the scan saw).
+	Extra func() inventory.Inventory
+	// Live tells the verdict the process and socket tables were read now;
+	// default: the source is live and no files were handed over.
+	Live *bool
 }
 
 // Run performs the scan and returns the report; the error is for failures
@@ -55,16 +63,26 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if len(o.LogPaths) > 0 {
 		r.Scan.Source.Kind = "files"
 	}
+	if o.Kind != "" {
+		r.Scan.Source.Kind = o.Kind
+	}
 	r.Host = hostInfo(ctx, o.Source)
 
 	env := &scanner.Env{Source: o.Source, Signatures: o.Signatures, Location: o.Location, LogPaths: o.LogPaths}
-	list := scanner.Select(scanners.All(), o.Source, o.Only, o.Skip)
+	var list []scanner.Scanner
+	if !o.NoScanners {
+		list = scanner.Select(scanners.All(), o.Source, o.Only, o.Skip)
+	}
 	inv := scanner.Run(ctx, env, list)
 	if o.Extra != nil {
-		inv.Merge(*o.Extra)
+		inv.Merge(o.Extra())
 	}
 	tools := match.Match(&inv, o.Signatures, o.Source.OS())
-	findings, v := verdict.Decide(tools, verdict.Context{Live: o.Source.IsLive() && len(o.LogPaths) == 0, Statuses: inv.Statuses})
+	live := o.Source.IsLive() && len(o.LogPaths) == 0 && !o.NoScanners
+	if o.Live != nil {
+		live = *o.Live
+	}
+	findings, v := verdict.Decide(tools, verdict.Context{Live: live, Statuses: inv.Statuses})
 	r.Scanners = inv.Statuses
 	r.Findings = findings
 	if r.Findings == nil {

@@ -94,6 +94,23 @@ type Execution struct {
 	Source   string      `json:"source"`
 }
 
+// Flow is a remote-access tool's network conversation seen on the wire.
+type Flow struct {
+	Tool       string            `json:"tool"`
+	Role       string            `json:"role"`    // control, relay, direct
+	Verdict    string            `json:"verdict"` // session, idle, attempt
+	Why        string            `json:"why"`
+	Protocol   string            `json:"protocol,omitempty"`
+	By         string            `json:"by,omitempty"` // what attributed it: protocol, sni, dns, port…
+	Controlled string            `json:"controlled,omitempty"`
+	Socket     evidence.Socket   `json:"socket"` // client → server
+	First      time.Time         `json:"first"`
+	Last       time.Time         `json:"last"`
+	Bytes      [2]uint64         `json:"bytes"` // client→server, server→client
+	Packets    [2]uint64         `json:"packets"`
+	Evidence   evidence.Evidence `json:"evidence"`
+}
+
 // LogFile records one tool log that was read (or could not be), so the verdict
 // knows which session sources were actually covered.
 type LogFile struct {
@@ -147,6 +164,7 @@ type Inventory struct {
 	Executions []Execution      `json:"executions,omitempty"`
 	Logs       []LogFile        `json:"logs,omitempty"`
 	Sessions   []session.Record `json:"sessions,omitempty"`
+	Flows      []Flow           `json:"flows,omitempty"`
 	Statuses   []ScannerStatus  `json:"scanners"`
 }
 
@@ -160,6 +178,7 @@ func (inv *Inventory) Merge(o Inventory) {
 	inv.Executions = append(inv.Executions, o.Executions...)
 	inv.Logs = append(inv.Logs, o.Logs...)
 	inv.Sessions = append(inv.Sessions, o.Sessions...)
+	inv.Flows = append(inv.Flows, o.Flows...)
 	inv.Statuses = append(inv.Statuses, o.Statuses...)
 }
 

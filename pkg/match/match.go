@@ -45,6 +45,8 @@ type Tool struct {
 	Execs     []inventory.Execution
 	// ClientExecs are execution records of the tool's viewer only.
 	ClientExecs []inventory.Execution
+	// Flows are the tool's conversations seen on the wire.
+	Flows []inventory.Flow
 }
 
 // ProcMatch is a matched process with its role.
@@ -168,6 +170,16 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		if s := set.Get(r.Tool); s != nil {
 			t := get(s)
 			t.Sessions = append(t.Sessions, r)
+		}
+	}
+	for _, fl := range inv.Flows {
+		if s := set.Get(fl.Tool); s != nil {
+			t := get(s)
+			t.Flows = append(t.Flows, fl)
+			sk := fl.Socket
+			t.Matches = append(t.Matches, report.Match{Kind: "flow", Role: fl.Verdict, NetRole: fl.Role,
+				Why:      fmt.Sprintf("%s flow %s on the wire (%s, attributed by %s): %s", fl.Role, tuple(sk), fl.Verdict, fl.By, fl.Why),
+				Evidence: []evidence.Evidence{fl.Evidence}})
 		}
 	}
 	for _, l := range inv.Logs {

@@ -196,18 +196,21 @@ type Process struct {
 
 // Finding is everything known about one tool on the host.
 type Finding struct {
-	Tool          ToolRef             `json:"tool"`
-	State         string              `json:"state"`
-	States        []string            `json:"states"`
-	Verdict       string              `json:"verdict"`
-	VerdictReason string              `json:"verdict_reason"`
-	Conditions    Conditions          `json:"conditions"`
-	Incoming      []session.Record    `json:"incoming_sessions"`
-	Attempts      []session.Record    `json:"attempts"`
-	Outgoing      []session.Record    `json:"outgoing_sessions"`
-	Matches       []Match             `json:"matches"`
-	Logs          []inventory.LogFile `json:"logs,omitempty"`
-	Timeline      []TimelineEvent     `json:"timeline"`
+	Tool          ToolRef          `json:"tool"`
+	State         string           `json:"state"`
+	States        []string         `json:"states"`
+	Verdict       string           `json:"verdict"`
+	VerdictReason string           `json:"verdict_reason"`
+	Conditions    Conditions       `json:"conditions"`
+	Incoming      []session.Record `json:"incoming_sessions"`
+	Attempts      []session.Record `json:"attempts"`
+	Outgoing      []session.Record `json:"outgoing_sessions"`
+	// Undirected are established sessions whose controlled side is unknown
+	// (e.g. a capture where the PC's address could not be told).
+	Undirected []session.Record    `json:"undirected_sessions,omitempty"`
+	Matches    []Match             `json:"matches"`
+	Logs       []inventory.LogFile `json:"logs,omitempty"`
+	Timeline   []TimelineEvent     `json:"timeline"`
 	// Suppressed holds matches dropped by an allow-list, with the rule.
 	Suppressed []Suppressed `json:"suppressed,omitempty"`
 	// Audit is the policy and baseline judgement, set by `ratwatch audit` only.

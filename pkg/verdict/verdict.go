@@ -64,6 +64,8 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 		switch {
 		case r.Direction == session.Outgoing:
 			f.Outgoing = append(f.Outgoing, r)
+		case r.Outcome == session.Established && r.Direction != session.Incoming:
+			f.Undirected = append(f.Undirected, r)
 		case r.Outcome == session.Established:
 			f.Incoming = append(f.Incoming, r)
 		default:
@@ -102,21 +104,22 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 		active = len(sessionProcs) // a process that exists only during a session
 	}
 
-	// States.
+	// States. Tool traffic on the wire proves it ran and was online then.
+	onWire := len(t.Flows) > 0
 	has := map[string]bool{}
 	if len(t.Packages)+len(t.Services) > 0 {
 		has["installed"] = true
 	}
-	if len(t.Files)+len(t.Packages)+len(t.Services)+len(t.Processes)+len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 {
+	if len(t.Files)+len(t.Packages)+len(t.Services)+len(t.Processes)+len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 || onWire {
 		has["present"] = true
 	}
-	if len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 || len(t.Processes) > 0 || len(recs) > 0 {
+	if len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 || len(t.Processes) > 0 || len(recs) > 0 || onWire {
 		has["executed"] = true
 	}
-	if len(servers) > 0 {
+	if len(servers) > 0 || onWire {
 		has["running"] = true
 	}
-	if len(servers) > 0 && (len(listening)+len(inbound)+len(outbound) > 0) {
+	if (len(servers) > 0 && (len(listening)+len(inbound)+len(outbound) > 0)) || onWire {
 		has["connected"] = true
 	}
 	if len(f.Attempts) > 0 {
@@ -164,6 +167,9 @@ func condRunning(t *match.Tool, servers []match.ProcMatch, c Context) report.Con
 		}
 		return report.Condition{Status: report.Met, Reason: fmt.Sprintf("%d %s process(es) running", len(servers), t.Sig.Name), Evidence: ev}
 	}
+	if ev := flowEvidence(t); len(ev) > 0 {
+		return report.Condition{Status: report.Met, Reason: fmt.Sprintf("its traffic is on the wire (%d flow(s)): it ran then", len(t.Flows)), Evidence: ev}
+	}
 	if !c.Live {
 		return report.Condition{Status: report.Unknown, Reason: "offline source: running processes cannot be seen"}
 	}
@@ -196,6 +202,9 @@ func condOnline(t *match.Tool, servers []match.ProcMatch, listening, inbound, ou
 		}
 		return report.Condition{Status: report.Met, Reason: strings.Join(parts, ", "), Evidence: ev}
 	}
+	if ev := flowEvidence(t); len(ev) > 0 {
+		return report.Condition{Status: report.Met, Reason: fmt.Sprintf("%d flow(s) of it on the wire (%s)", len(t.Flows), flowRoles(t)), Evidence: ev}
+	}
 	if !c.Live {
 		return report.Condition{Status: report.Unknown, Reason: "offline source: the socket table cannot be seen"}
 	}
@@ -220,6 +229,14 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 			ev = append(ev, r.Evidence...)
 		}
 		return report.Condition{Status: report.Met, Reason: fmt.Sprintf("%d incoming session(s) established (%s)", len(f.Incoming), describeSessions(f.Incoming)), Evidence: ev}
+	}
+	if len(f.Undirected) > 0 {
+		var ev []evidence.Evidence
+		for _, r := range f.Undirected {
+			ev = append(ev, r.Evidence...)
+		}
+		return report.Condition{Status: report.Unknown, Evidence: ev,
+			Reason: fmt.Sprintf("%d session(s) were established (%s), but which side was controlled is not known (for a capture: give the PC's address with --local-ip)", len(f.Undirected), describeSessions(f.Undirected))}
 	}
 	var unreadable []string
 	read := 0
@@ -252,9 +269,12 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	}
 	// Only the server side running makes control of this PC possible; a
 	// viewer that ran controlled others.
-	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0
+	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0
 	if read > 0 {
-		reason := fmt.Sprintf("%d log file(s) read, no incoming session in them", read)
+		reason := fmt.Sprintf("%d session source(s) read (logs, event logs, captures), no incoming session in them", read)
+		if len(t.Flows) > 0 {
+			reason += "; on the wire only " + flowRoles(t) + " (sessions outside the capture's time span are not covered by it)"
+		}
 		if len(f.Attempts) > 0 {
 			reason += fmt.Sprintf(" (%d attempt(s) that did not get in)", len(f.Attempts))
 		}
@@ -273,6 +293,37 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		return report.Condition{Status: report.Unknown, Reason: "it ran, and ratwatch knows no session log for this tool"}
 	}
 	return report.Condition{Status: report.Unknown, Reason: "it ran, but none of its session logs was found (not written, deleted, rotated away, or not readable to this user)"}
+}
+
+// flowEvidence returns evidence of the tool's flows (at most 10).
+func flowEvidence(t *match.Tool) []evidence.Evidence {
+	var ev []evidence.Evidence
+	for i, f := range t.Flows {
+		if i == 10 {
+			break
+		}
+		ev = append(ev, f.Evidence)
+	}
+	return ev
+}
+
+// flowRoles summarises flows as "2 idle control, 1 attempt direct".
+func flowRoles(t *match.Tool) string {
+	n := map[string]int{}
+	var keys []string
+	for _, f := range t.Flows {
+		k := f.Verdict + " " + f.Role
+		if n[k] == 0 {
+			keys = append(keys, k)
+		}
+		n[k]++
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // coverageGap says when a running tool's logs start after the process did:

@@ -248,3 +248,18 @@ func hasRunning(states []string) bool {
 	}
 	return false
 }
+
+func TestUndirectedSessionIndeterminate(t *testing.T) {
+	// A capture shows an established RDP session but not which host is the
+	// PC under investigation: remote control of this PC is not proved.
+	r := rec(session.Established, session.DirectionUnknown, "2021-06-03T12:55:48Z", "2021-06-03T12:55:50Z", "192.168.122.181", 54759)
+	tool := &match.Tool{Sig: sig, Flows: []inventory.Flow{{Tool: "anydesk", Verdict: "session", Role: "direct"}}, Sessions: []session.Record{r}}
+	fs, v := decide(t, []*match.Tool{tool}, false, okStatuses)
+	f := fs[0]
+	if len(f.Undirected) != 1 || len(f.Incoming) != 0 || f.Verdict != report.Indeterminate || v.RemoteControl != report.Indeterminate {
+		t.Fatalf("undirected %d incoming %d verdict %s host %s", len(f.Undirected), len(f.Incoming), f.Verdict, v.RemoteControl)
+	}
+	if f.Conditions.Running.Status != report.Met || f.Conditions.Online.Status != report.Met {
+		t.Fatalf("wire flows should prove running/online: %+v", f.Conditions)
+	}
+}

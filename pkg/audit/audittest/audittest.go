@@ -39,7 +39,7 @@ func Scan(t testing.TB, root, osName, host string, extra inventory.Inventory) *r
 		root = t.TempDir()
 	}
 	r, err := engine.Run(context.Background(), engine.Options{Command: "audit", Source: source.Dir(root, osName),
-		Signatures: Signatures(t), Location: time.UTC, Extra: &extra})
+		Signatures: Signatures(t), Location: time.UTC, Extra: func() inventory.Inventory { return extra }})
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}

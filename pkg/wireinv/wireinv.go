@@ -1,0 +1,81 @@
+// Package wireinv turns a capture analysis (pkg/wire) into inventory: the
+// tools' flows, the session records and attempts found on the wire, and a
+// coverage entry per tool so the verdict knows the capture was read.
+package wireinv
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/wire"
+)
+
+// FromReport converts one capture's report; err is the analysis error (a cut
+// or corrupt capture), reported as a partial source.
+func FromReport(rep *wire.Report, err error) inventory.Inventory {
+	var inv inventory.Inventory
+	st := inventory.ScannerStatus{Name: "capture " + rep.Name, Status: inventory.StatusOK, Items: int(rep.Stats.Packets)}
+	if err != nil {
+		st.Status, st.Reason = inventory.StatusPartial, err.Error()
+	}
+	for _, w := range rep.Warnings {
+		st.Errors = append(st.Errors, w)
+	}
+	for _, f := range rep.Flows {
+		if f.Tool == "" {
+			continue
+		}
+		ref := f.FirstPacket
+		if f.Label != nil {
+			ref = *f.Label
+		}
+		sk := evidence.Socket{Proto: f.Proto, LocalIP: addr(f.Client.IP), LocalPort: uint32(f.Client.Port),
+			RemoteIP: addr(f.Server.IP), RemotePort: uint32(f.Server.Port)}
+		first := f.First.UTC()
+		inv.Flows = append(inv.Flows, inventory.Flow{
+			Tool: f.Tool, Role: string(f.Role), Verdict: string(f.Verdict), Why: f.Why, Protocol: f.Protocol, By: f.By,
+			Controlled: f.Controlled, Socket: sk, First: first, Last: f.Last.UTC(), Bytes: f.Bytes, Packets: f.Packets,
+			Evidence: evidence.Evidence{Kind: evidence.KindPacket, Scanner: "wire", Path: rep.Name, Offset: ref.Offset, RecordID: ref.Packet,
+				Socket: &sk, Time: &first, Raw: ref.Hex,
+				Summary: fmt.Sprintf("%s %s flow (%s, by %s): %s", f.Tool, f.Role, f.Verdict, f.By, f.Why)},
+		})
+	}
+	inv.Sessions = append(inv.Sessions, rep.Records...)
+	// Coverage: the capture was read for every tool it saw.
+	tools := map[string]int{}
+	for _, t := range rep.Tools {
+		tools[t.Tool] = 0
+	}
+	for _, r := range rep.Records {
+		tools[r.Tool]++
+	}
+	names := make([]string, 0, len(tools))
+	for t := range tools {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	for _, t := range names {
+		lf := inventory.LogFile{Tool: t, Parser: "wire", Path: rep.Name, Status: inventory.StatusOK, Shared: true,
+			Lines: int(rep.Stats.Packets), Records: tools[t], Found: "capture"}
+		if !rep.First.IsZero() {
+			a, b := rep.First.UTC(), rep.Last.UTC()
+			lf.FirstTime, lf.LastTime = &a, &b
+		}
+		if err != nil {
+			lf.Status, lf.Errors = inventory.StatusPartial, []string{err.Error()}
+		}
+		inv.Logs = append(inv.Logs, lf)
+	}
+	inv.Statuses = []inventory.ScannerStatus{st}
+	return inv
+}
+
+func addr(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.Unmap().String()
+}
