@@ -102,6 +102,11 @@ func validate(t *testing.T, raw []byte) {
 		t.Fatalf("output: %v", err)
 	}
 	if err := sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			b, _ := json.MarshalIndent(ve.BasicOutput(), "", " ")
+			t.Fatalf("output does not match docs/schema/report.schema.json: %s", b)
+		}
 		t.Fatalf("output does not match docs/schema/report.schema.json: %v", err)
 	}
 }
@@ -586,5 +591,76 @@ func TestOfflineLinuxImage(t *testing.T) {
 		if a.Outcome == session.Established {
 			t.Errorf("attempt with outcome established: %+v", a)
 		}
+	}
+}
+
+// TestScanWithLiveCapture: `ratwatch scan --capture` on loopback while a
+// real viewer connects to x11vnc and drives it. The wire must show an RFB
+// session with input, its flow tied to x11vnc's process through the socket
+// table (the connection is still open when the capture ends).
+func TestScanWithLiveCapture(t *testing.T) {
+	lab.Require(t, "Xvfb", "x11vnc")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	disp := lab.Xvfb(t)
+	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "scan", "--capture", "4s", "--capture-iface", "lo", "-o", "json")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the capture is running
+	c := vncControl(t, srv.Addr(), "")
+	cport := clientPort(c)
+	err := cmd.Wait() // capture ends while the viewer is still connected
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if code != 3 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	validate(t, out.Bytes())
+	var r report.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	f := finding(t, &r, "x11vnc")
+	var flow *report.Match
+	for i := range f.Matches {
+		m := &f.Matches[i]
+		if m.Kind == "flow" && len(m.Evidence) > 0 && m.Evidence[0].Socket != nil &&
+			(int(m.Evidence[0].Socket.LocalPort) == cport || int(m.Evidence[0].Socket.RemotePort) == cport) {
+			flow = m
+		}
+	}
+	if flow == nil {
+		os.WriteFile(filepath.Join(os.TempDir(), "ratwatch-capture-test.json"), out.Bytes(), 0o644)
+		t.Fatalf("no wire flow for the viewer's connection (port %d) in x11vnc's matches; report in %s", cport, filepath.Join(os.TempDir(), "ratwatch-capture-test.json"))
+	}
+	if flow.Role != "session" || int(flow.Evidence[0].PID) != srv.PID {
+		t.Errorf("flow verdict %s pid %d, want session owned by x11vnc pid %d (%s)", flow.Role, flow.Evidence[0].PID, srv.PID, flow.Why)
+	}
+	var wireSession *session.Record
+	for i := range f.Incoming {
+		for _, e := range f.Incoming[i].Evidence {
+			if e.Kind == "packet" && int(f.Incoming[i].RemotePort) == cport {
+				wireSession = &f.Incoming[i]
+			}
+		}
+	}
+	if wireSession == nil {
+		t.Fatalf("no incoming session from the wire for port %d: %+v", cport, f.Incoming)
+	}
+	if f.State != "session-active" {
+		os.WriteFile(filepath.Join(os.TempDir(), "ratwatch-capture-test.json"), out.Bytes(), 0o644)
+		t.Errorf("state %s, want session-active", f.State)
 	}
 }

@@ -158,7 +158,7 @@ ties flows to processes through the socket table.`,
 }
 
 // captureAlongside starts a capture for d and returns a function that waits
-// for it and returns its inventory (for scan --capture).
+// for it and returns its inventory.
 func captureAlongside(ctx context.Context, d time.Duration, iface, write string, wopt wire.Options) func() inventory.Inventory {
 	ch := make(chan inventory.Inventory, 1)
 	go func() {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ratwatch/ratwatch/pkg/engine"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/scanners"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/parsers"
 	"github.com/ratwatch/ratwatch/pkg/signature"
@@ -59,6 +60,9 @@ func (s *scanFlags) load() (*signature.Set, *time.Location, error) {
 func newScanCmd() *cobra.Command {
 	var f scanFlags
 	var root, osName string
+	var w wireFlags
+	var capDur time.Duration
+	var capIface, capWrite string
 	cmd := &cobra.Command{
 		Use:   "scan",
 		Short: "Scan this host (or a mounted image with --root) and decide whether it was remote-controlled",
@@ -82,8 +86,23 @@ instead: files, installed software and logs only.`,
 			if root != "" {
 				src = source.Dir(root, osName)
 			}
-			r, err := engine.Run(cmd.Context(), engine.Options{Command: "scan", Source: src, Signatures: set,
-				Location: loc, FailOn: f.out.failOn, Only: f.only, Skip: f.skip})
+			o := engine.Options{Command: "scan", Source: src, Signatures: set,
+				Location: loc, FailOn: f.out.failOn, Only: f.only, Skip: f.skip}
+			if capDur > 0 {
+				if root != "" {
+					return fmt.Errorf("--capture needs the live host, not --root")
+				}
+				wopt, err := w.options(set)
+				if err != nil {
+					return err
+				}
+				// Capture first, then scan: the socket table is read when the
+				// capture ends, so flows still open then are tied to their
+				// processes, and a session still running is seen as active.
+				capInv := captureAlongside(cmd.Context(), capDur, capIface, capWrite, wopt)()
+				o.Extra = func() inventory.Inventory { return capInv }
+			}
+			r, err := engine.Run(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
@@ -95,6 +114,10 @@ instead: files, installed software and logs only.`,
 	cmd.Flags().StringVar(&osName, "os", "", "operating system of --root (linux, windows, darwin; default: guessed)")
 	cmd.Flags().StringSliceVar(&f.only, "only", nil, "run only these scanners: "+fmt.Sprint(scanners.Names()))
 	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "skip these scanners")
+	cmd.Flags().DurationVar(&capDur, "capture", 0, "also capture traffic for this long during the scan (Linux, root) and judge it")
+	cmd.Flags().StringVar(&capIface, "capture-iface", "", "interface for --capture (default: all)")
+	cmd.Flags().StringVar(&capWrite, "capture-write", "", "write the --capture packets to this pcap file")
+	w.add(cmd)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
@@ -166,19 +167,64 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		}
 	}
 	matchSockets(inv, set, tools, pidTool, pidRole)
+	// Wire attribution by protocol is generic (RFB is RFB whichever server
+	// speaks it); when a flow's socket belongs to a process of a matched tool,
+	// that tool is the better attribution.
+	owner := socketOwners(inv)
+	// Both ends may be on this host (loopback): prefer the end owned by a
+	// tool's server-side process.
+	ownerOf := func(sk evidence.Socket) (int32, *Tool) {
+		var first int32
+		for _, rev := range []bool{false, true} {
+			pid, ok := owner[flowKey(sk, rev)]
+			if !ok {
+				continue
+			}
+			if first == 0 {
+				first = pid
+			}
+			for _, t := range pidTool[pid] {
+				if pidRole[t.Sig.ID+"\x00"+fmt.Sprint(pid)] != RoleClient {
+					return pid, t
+				}
+			}
+		}
+		return first, nil
+	}
 	for _, r := range inv.Sessions {
-		if s := set.Get(r.Tool); s != nil {
+		if r.Parser == "wire" {
+			for _, e := range r.Evidence {
+				if e.Socket == nil {
+					continue
+				}
+				if pid, t := ownerOf(*e.Socket); t != nil && t.Sig.ID != r.Tool {
+					r.Notes = append(r.Notes, fmt.Sprintf("attributed to %s by the process owning its socket (pid %d); the wire alone said %s", t.Sig.ID, pid, r.Tool))
+					r.Tool = t.Sig.ID
+				}
+				break
+			}
+		}
+		if s := lookup(set, r.Tool); s != nil {
 			t := get(s)
 			t.Sessions = append(t.Sessions, r)
 		}
 	}
 	for _, fl := range inv.Flows {
-		if s := set.Get(fl.Tool); s != nil {
+		pid, t := ownerOf(fl.Socket)
+		fl.Evidence.PID = pid
+		if t != nil && t.Sig.ID != fl.Tool {
+			fl.Why += fmt.Sprintf(" (the wire alone said %s; the socket belongs to %s pid %d)", fl.Tool, t.Sig.Name, pid)
+			fl.Tool = t.Sig.ID
+		}
+		if s := lookup(set, fl.Tool); s != nil {
 			t := get(s)
 			t.Flows = append(t.Flows, fl)
 			sk := fl.Socket
-			t.Matches = append(t.Matches, report.Match{Kind: "flow", Role: fl.Verdict, NetRole: fl.Role,
-				Why:      fmt.Sprintf("%s flow %s on the wire (%s, attributed by %s): %s", fl.Role, tuple(sk), fl.Verdict, fl.By, fl.Why),
+			why := fmt.Sprintf("%s flow %s on the wire (%s, attributed by %s): %s", fl.Role, tuple(sk), fl.Verdict, fl.By, fl.Why)
+			if fl.Evidence.PID != 0 {
+				why += fmt.Sprintf("; its socket belongs to pid %d", fl.Evidence.PID)
+			}
+			t.Matches = append(t.Matches, report.Match{Kind: "flow", Role: fl.Verdict, NetRole: fl.Role, Why: why,
 				Evidence: []evidence.Evidence{fl.Evidence}})
 		}
 	}
@@ -266,6 +312,67 @@ func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string
 				Evidence: []evidence.Evidence{{Kind: evidence.KindSocket, Scanner: "sockets", PID: s.PID, Socket: &sk, Summary: tuple(s.Socket)}}})
 		}
 	}
+}
+
+// socketOwners indexes connected sockets by tuple, so a flow seen on the wire
+// during a live scan is tied to the process that owns it.
+func socketOwners(inv *inventory.Inventory) map[string]int32 {
+	m := map[string]int32{}
+	for _, s := range inv.Sockets {
+		if s.PID != 0 && s.RemoteIP != "" {
+			m[flowKey(s.Socket, false)] = s.PID
+		}
+	}
+	return m
+}
+
+// flowKey renders a tuple; reversed swaps the ends (the flow's client may be
+// the socket's remote side).
+func flowKey(s evidence.Socket, reversed bool) string {
+	l := net.JoinHostPort(s.LocalIP, fmt.Sprint(s.LocalPort))
+	r := net.JoinHostPort(s.RemoteIP, fmt.Sprint(s.RemotePort))
+	if reversed {
+		l, r = r, l
+	}
+	return s.Proto + " " + l + " " + r
+}
+
+// generic names tools the wire recognises by protocol alone, with no
+// signature of their own: RFB spoken by an unidentified VNC server, Apple
+// Remote Desktop, Citrix ICA.
+var generic = map[string][2]string{
+	"vnc":                  {"VNC (RFB; server product not identified)", "vnc"},
+	"apple-remote-desktop": {"Apple Remote Desktop / Screen Sharing", "remote-desktop"},
+	"citrix":               {"Citrix ICA/HDX", "remote-desktop"},
+}
+
+var (
+	synthMu sync.Mutex
+	synth   = map[string]*signature.Signature{}
+)
+
+// lookup returns the signature for a tool id, or a synthetic one for a tool
+// known only by its protocol (or an id no signature has), so a session seen
+// on the wire is never dropped for want of a signature.
+func lookup(set *signature.Set, id string) *signature.Signature {
+	if s := set.Get(id); s != nil {
+		return s
+	}
+	if id == "" {
+		return nil
+	}
+	synthMu.Lock()
+	defer synthMu.Unlock()
+	if s, ok := synth[id]; ok {
+		return s
+	}
+	name, cat := id, "remote-desktop"
+	if g, ok := generic[id]; ok {
+		name, cat = g[0], g[1]
+	}
+	s := &signature.Signature{ID: id, Name: name, Vendor: "unknown", Category: cat, File: "(recognised by protocol; no signature)"}
+	synth[id] = s
+	return s
 }
 
 func isListen(s inventory.Socket) bool {

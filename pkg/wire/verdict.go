@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"time"
+
 	"fmt"
 	"sort"
 	"strconv"
@@ -377,11 +379,18 @@ func (a *Analyzer) record(f *Flow, dir session.Direction) session.Record {
 	}
 	// Remote: the side that is not the capturing host; when that is not
 	// known, the controlling side.
+	// When both ends are the capturing host (loopback), the controlled side
+	// is the local one.
 	local, remote := f.Server, f.Client
+	cl, sl := a.isLocal(f.Client.IP), a.isLocal(f.Server.IP)
 	switch {
-	case a.isLocal(f.Client.IP):
+	case cl && sl:
+		if f.Controlled == "client" {
+			local, remote = f.Client, f.Server
+		}
+	case cl:
 		local, remote = f.Client, f.Server
-	case a.isLocal(f.Server.IP):
+	case sl:
 	case f.Controlled == "client":
 		local, remote = f.Client, f.Server
 	}
@@ -408,10 +417,13 @@ func (a *Analyzer) record(f *Flow, dir session.Direction) session.Record {
 			r.Input = map[string]int{"key": f.RFB.KeyEvents, "pointer": f.RFB.PointerEvents}
 		}
 	}
-	r.Finish()
 	if f.Closed == "end-of-capture" && f.Verdict == VerdictSession {
-		r.Open = true
+		// Still running when the capture stopped: its end is not known;
+		// the last packet is only when it was last seen.
+		r.End = nil
+		r.Notes = append(r.Notes, "still running when the capture ended; last seen "+f.Last.UTC().Format(time.RFC3339Nano))
 	}
+	r.Finish()
 	r.Key = fmt.Sprintf("wire:%s:%s:%d", f.Tool, remote.IP, f.First.Unix())
 	sock := &evidence.Socket{Proto: f.Proto, LocalIP: local.IP.String(), LocalPort: uint32(local.Port),
 		RemoteIP: remote.IP.String(), RemotePort: uint32(remote.Port), State: f.Closed}

@@ -35,15 +35,28 @@ func FromReport(rep *wire.Report, err error) inventory.Inventory {
 		sk := evidence.Socket{Proto: f.Proto, LocalIP: addr(f.Client.IP), LocalPort: uint32(f.Client.Port),
 			RemoteIP: addr(f.Server.IP), RemotePort: uint32(f.Server.Port)}
 		first := f.First.UTC()
+		off := ref.Offset
+		if off < 0 { // live capture without a file
+			off = 0
+		}
 		inv.Flows = append(inv.Flows, inventory.Flow{
 			Tool: f.Tool, Role: string(f.Role), Verdict: string(f.Verdict), Why: f.Why, Protocol: f.Protocol, By: f.By,
 			Controlled: f.Controlled, Socket: sk, First: first, Last: f.Last.UTC(), Bytes: f.Bytes, Packets: f.Packets,
-			Evidence: evidence.Evidence{Kind: evidence.KindPacket, Scanner: "wire", Path: rep.Name, Offset: ref.Offset, RecordID: ref.Packet,
+			Evidence: evidence.Evidence{Kind: evidence.KindPacket, Scanner: "wire", Path: rep.Name, Offset: off, RecordID: ref.Packet,
 				Socket: &sk, Time: &first, Raw: ref.Hex,
 				Summary: fmt.Sprintf("%s %s flow (%s, by %s): %s", f.Tool, f.Role, f.Verdict, f.By, f.Why)},
 		})
 	}
-	inv.Sessions = append(inv.Sessions, rep.Records...)
+	for _, r := range rep.Records {
+		// A live capture has no file: offset -1 becomes "no offset".
+		r.Evidence = append([]evidence.Evidence(nil), r.Evidence...)
+		for i := range r.Evidence {
+			if r.Evidence[i].Offset < 0 {
+				r.Evidence[i].Offset = 0
+			}
+		}
+		inv.Sessions = append(inv.Sessions, r)
+	}
 	// Coverage: the capture was read for every tool it saw.
 	tools := map[string]int{}
 	for _, t := range rep.Tools {
