@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"net"
 	"os"
 	"os/exec"
@@ -484,18 +485,11 @@ func TestNonRootScanIsHonest(t *testing.T) {
 	}
 }
 
-// sharedDir finds ../shared next to the repository (the samples are used by
-// path, never copied into the repository).
+// sharedDir is ../shared next to the repository (samples are used by path,
+// never copied into the repository).
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	d, _ := filepath.Abs("../../../shared")
-	if _, err := os.Stat(filepath.Join(d, "samples")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared samples missing at %s", d)
-		}
-		t.Skip("shared samples not present")
-	}
-	return d
+	return shared.Path(t, ".")
 }
 
 // place copies a sample into the image tree at a tool's default location.

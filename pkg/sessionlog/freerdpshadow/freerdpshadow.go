@@ -38,6 +38,7 @@ package freerdpshadow
 import (
 	"bytes"
 	"fmt"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/logkit"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ var serverTags = []string{"[com.freerdp.server.shadow", "[com.freerdp.client.sha
 
 // Sniff recognises a freerdp-shadow-cli log.
 func (*Parser) Sniff(head []byte, fname string) bool {
-	h := textHead(head)
+	h := logkit.TextHead(head)
 	wlog := bytes.Contains(h, []byte("][com.freerdp.")) && len(h) > 0 && h[0] == '['
 	if wlog {
 		for _, t := range serverTags {
@@ -112,7 +113,7 @@ type state struct {
 	zone string
 	r    *lineio.Reader
 	line []byte
-	errs errList
+	errs logkit.ErrList
 
 	day      int
 	prevTod  time.Duration
@@ -123,17 +124,17 @@ type state struct {
 
 	seq    int
 	open   []*conn
-	st     store
+	st     logkit.Store
 	pool   []*conn
 	fixes  [][]fix // per record (seq-1), in chunks: what finish() still has to date
 	stamps []stamp // arena for the evidence stamps of finished records
-	intern interner
+	intern logkit.Interner
 	byTid  map[string]*conn // open connections by "pid:tid"
 	key    []byte
 	x264   bool
-	tc     timeCache
-	ra     rawArena
-	fa     fieldArena
+	tc     logkit.TimeCache
+	ra     logkit.RawArena
+	fa     logkit.FieldArena
 }
 
 // Parse reads a freerdp-shadow-cli log.
@@ -141,9 +142,9 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in, byTid: map[string]*conn{}, intern: interner{}}
-	s.loc, s.zone = zone(in.Location)
-	r, err := openText(in.R)
+	s := &state{in: in, byTid: map[string]*conn{}, intern: logkit.Interner{}}
+	s.loc, s.zone = logkit.Zone(in.Location)
+	r, err := logkit.OpenText(in.R)
 	if err != nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: %s: %w", name, in.Path, err)
 	}
@@ -151,12 +152,12 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	for s.r.Next() {
 		s.line = s.r.Bytes()
 		if s.r.Truncated() {
-			s.errs.add(s.r.N(), s.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
+			s.errs.Add(s.r.N(), s.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
 		}
 		s.step()
 	}
 	if err := s.r.Err(); err != nil {
-		s.errs.add(s.r.N(), s.r.Offset(), "read error: %v", err)
+		s.errs.Add(s.r.N(), s.r.Offset(), "read error: %v", err)
 	}
 	for len(s.open) > 0 {
 		s.close(s.open[0])
@@ -169,10 +170,10 @@ func parseTod(b []byte) (time.Duration, bool) {
 	if len(b) < 14 || b[0] != '[' || b[3] != ':' || b[6] != ':' || b[9] != ':' || b[13] != ']' {
 		return 0, false
 	}
-	h, ok1 := atoi(b[1:3])
-	m, ok2 := atoi(b[4:6])
-	sec, ok3 := atoi(b[7:9])
-	ms, ok4 := atoi(b[10:13])
+	h, ok1 := logkit.Atoi(b[1:3])
+	m, ok2 := logkit.Atoi(b[4:6])
+	sec, ok3 := logkit.Atoi(b[7:9])
+	ms, ok4 := logkit.Atoi(b[10:13])
 	if !(ok1 && ok2 && ok3 && ok4) || h > 23 || m > 59 || sec > 60 {
 		return 0, false
 	}
@@ -192,9 +193,9 @@ func (s *state) step() {
 			return
 		}
 		if l[0] == '[' && len(l) > 1 && l[1] >= '0' && l[1] <= '9' {
-			s.errs.add(s.r.N(), s.r.Offset(), "malformed timestamp")
-		} else if i := ctlIndex(l); i >= 0 {
-			s.errs.add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", l[i])
+			s.errs.Add(s.r.N(), s.r.Offset(), "malformed timestamp")
+		} else if i := logkit.CtlIndex(l); i >= 0 {
+			s.errs.Add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", l[i])
 		}
 		return
 	}
@@ -264,7 +265,7 @@ func (s *state) onLine(threadB, tag, msg []byte) {
 		}
 		c.seq, c.pid, c.tid, c.start = s.seq, pid, tid, s.cur
 		c.rec = session.Record{Tool: "freerdp", Parser: name, Direction: session.Incoming}
-		c.rec.Evidence, c.rec.Notes = s.st.buffers()
+		c.rec.Evidence, c.rec.Notes = s.st.Buffers()
 		c.note("start = the first line logged by this connection's thread (see the key); at the default WARN level the connection began earlier")
 		s.byTid[thread] = c
 		s.open = append(s.open, c)
@@ -300,7 +301,7 @@ func (s *state) onLine(threadB, tag, msg []byte) {
 		c := get()
 		if !c.est && !c.nego {
 			c.nego = true
-			c.reason = s.intern.cat("connection negotiation failed: ", bytes.TrimSpace(msg[len("peer_recv_callback:"):]))
+			c.reason = s.intern.Cat("connection negotiation failed: ", bytes.TrimSpace(msg[len("peer_recv_callback:"):]))
 			s.add(c, "RDP negotiation failed", "outcome")
 		}
 	case bytes.HasPrefix(msg, []byte("Failed to check FreeRDP file descriptor")):
@@ -359,8 +360,8 @@ func (s *state) add(c *conn, summary string, fields ...string) {
 		Path:    s.in.Path,
 		Line:    s.r.N(),
 		Offset:  s.r.Offset(),
-		Raw:     s.ra.str(s.line),
-		Fields:  s.fa.of(fields),
+		Raw:     s.ra.Str(s.line),
+		Fields:  s.fa.Of(fields),
 	})
 	c.evSt = append(c.evSt, s.cur)
 }
@@ -374,17 +375,17 @@ func (s *state) close(c *conn) {
 	}
 	delete(s.byTid, c.pid+":"+c.tid)
 	s.x264 = false // a later encoder start belongs to a later connection
-	k := (c.seq - 1) / storeChunk
+	k := (c.seq - 1) / logkit.StoreChunk
 	for len(s.fixes) <= k {
-		s.fixes = append(s.fixes, make([]fix, storeChunk))
+		s.fixes = append(s.fixes, make([]fix, logkit.StoreChunk))
 	}
 	if len(s.stamps)+len(c.evSt) > cap(s.stamps) {
 		s.stamps = make([]stamp, 0, max(4096, len(c.evSt)))
 	}
 	i := len(s.stamps)
 	s.stamps = append(s.stamps, c.evSt...)
-	s.fixes[k][(c.seq-1)%storeChunk] = fix{start: c.start, end: c.end, ended: c.ended, ev: s.stamps[i:len(s.stamps):len(s.stamps)]}
-	s.st.put(c.seq, s.record(c))
+	s.fixes[k][(c.seq-1)%logkit.StoreChunk] = fix{start: c.start, end: c.end, ended: c.ended, ev: s.stamps[i:len(s.stamps):len(s.stamps)]}
+	s.st.Put(c.seq, s.record(c))
 	evSt := c.evSt[:0]
 	*c = conn{evSt: evSt}
 	s.pool = append(s.pool, c)
@@ -426,7 +427,7 @@ func (s *state) record(c *conn) session.Record {
 
 // finish turns day-index stamps into times anchored on Input.Modified.
 func (s *state) finish() sessionlog.Result {
-	res := sessionlog.Result{Lines: s.r.N(), Errors: s.errs.result()}
+	res := sessionlog.Result{Lines: s.r.N(), Errors: s.errs.Result()}
 	var lastDate time.Time
 	dated := !s.in.Modified.IsZero() && s.maxSt.ok
 	rule := ""
@@ -465,9 +466,9 @@ func (s *state) finish() sessionlog.Result {
 		return prevT
 	}
 	res.FirstTime, res.LastTime = conv(s.minSt), conv(s.maxSt)
-	res.Sessions = s.st.records(s.seq)
+	res.Sessions = s.st.Records(s.seq)
 	for i := range res.Sessions {
-		rec, fx := &res.Sessions[i], &s.fixes[i/storeChunk][i%storeChunk]
+		rec, fx := &res.Sessions[i], &s.fixes[i/logkit.StoreChunk][i%logkit.StoreChunk]
 		for j, st := range fx.ev {
 			rec.Evidence[j].Time = conv(st)
 		}

@@ -30,6 +30,7 @@ package tigervnc
 import (
 	"bytes"
 	"fmt"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/logkit"
 	"path"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func (*Parser) Tool() string { return "tigervnc" }
 
 // Sniff recognises an Xtigervnc log from its first bytes (or its name).
 func (*Parser) Sniff(head []byte, fname string) bool {
-	h := textHead(head)
+	h := logkit.TextHead(head)
 	for _, m := range [...]string{"Xvnc TigerVNC", "Xtigervnc"} {
 		if bytes.Contains(h, []byte(m)) {
 			return true
@@ -119,7 +120,7 @@ type state struct {
 	rule string
 	r    *lineio.Reader
 	line []byte
-	errs errList
+	errs logkit.ErrList
 
 	cur         time.Time
 	curOK       bool
@@ -130,14 +131,14 @@ type state struct {
 
 	seq  int
 	open []*conn
-	st   store
-	tc   timeCache
+	st   logkit.Store
+	tc   logkit.TimeCache
 	pool []*conn // finished connections, reused
 	// pathDisplay is ":N" from a "<host>:<N>.log" file name.
 	pathDisplay string
-	ra          rawArena
-	intern      interner
-	fa          fieldArena
+	ra          logkit.RawArena
+	intern      logkit.Interner
+	fa          logkit.FieldArena
 	closing     *conn // the connection whose close statistics follow
 
 	runSeen bool
@@ -150,10 +151,10 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in, intern: interner{}, pathDisplay: displayFromPath(in.Path)}
-	s.loc, s.rule = zone(in.Location)
+	s := &state{in: in, intern: logkit.Interner{}, pathDisplay: displayFromPath(in.Path)}
+	s.loc, s.rule = logkit.Zone(in.Location)
 	s.rule = "local time without zone from the time line TigerVNC writes before each block (ctime format, second precision); read as " + s.rule
-	r, err := openText(in.R)
+	r, err := logkit.OpenText(in.R)
 	if err != nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: %s: %w", name, in.Path, err)
 	}
@@ -161,21 +162,21 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	for s.r.Next() {
 		s.line = s.r.Bytes()
 		if s.r.Truncated() {
-			s.errs.add(s.r.N(), s.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
+			s.errs.Add(s.r.N(), s.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
 		}
 		s.step()
 	}
 	if err := s.r.Err(); err != nil {
-		s.errs.add(s.r.N(), s.r.Offset(), "read error: %v", err)
+		s.errs.Add(s.r.N(), s.r.Offset(), "read error: %v", err)
 	}
 	for len(s.open) > 0 {
 		s.close(s.open[0])
 	}
-	res := sessionlog.Result{Lines: s.r.N(), Errors: s.errs.result()}
+	res := sessionlog.Result{Lines: s.r.N(), Errors: s.errs.Result()}
 	if s.curOK {
 		res.FirstTime, res.LastTime = session.T(s.first), session.T(s.last)
 	}
-	res.Sessions = s.st.records(s.seq)
+	res.Sessions = s.st.Records(s.seq)
 	return res, nil
 }
 
@@ -186,13 +187,13 @@ var months = map[string]time.Month{
 
 func (s *state) onCtime(l []byte) {
 	mo, ok := months[string(l[4:7])]
-	d, ok1 := atoi(bytes.TrimLeft(l[8:10], " "))
-	h, ok2 := atoi(l[11:13])
-	mi, ok3 := atoi(l[14:16])
-	sec, ok4 := atoi(l[17:19])
-	y, ok5 := atoi(l[20:24])
+	d, ok1 := logkit.Atoi(bytes.TrimLeft(l[8:10], " "))
+	h, ok2 := logkit.Atoi(l[11:13])
+	mi, ok3 := logkit.Atoi(l[14:16])
+	sec, ok4 := logkit.Atoi(l[17:19])
+	y, ok5 := logkit.Atoi(l[20:24])
 	if !(ok && ok1 && ok2 && ok3 && ok4 && ok5) || d < 1 || h > 23 || mi > 59 || sec > 60 {
-		s.errs.add(s.r.N(), s.r.Offset(), "invalid time line %q", l)
+		s.errs.Add(s.r.N(), s.r.Offset(), "invalid time line %q", l)
 		return
 	}
 	// Zone offsets change on minute boundaries: the start of the minute is
@@ -203,7 +204,7 @@ func (s *state) onCtime(l []byte) {
 	if !s.minOK || key != s.minKey {
 		m := time.Date(y, mo, d, h, mi, 0, 0, s.loc)
 		if m.Day() != d {
-			s.errs.add(s.r.N(), s.r.Offset(), "invalid time line %q", l)
+			s.errs.Add(s.r.N(), s.r.Offset(), "invalid time line %q", l)
 			return
 		}
 		s.minKey, s.minT, s.minOK = key, m.UTC(), true
@@ -235,8 +236,8 @@ func (s *state) step() {
 		s.onCtime(l)
 		return
 	}
-	if i := ctlIndex(l); i >= 0 {
-		s.errs.add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", l[i])
+	if i := logkit.CtlIndex(l); i >= 0 {
+		s.errs.Add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", l[i])
 		return
 	}
 	if l[0] == 'X' && (bytes.HasPrefix(l, []byte("Xvnc TigerVNC ")) || bytes.HasPrefix(l, []byte("Xtigervnc TigerVNC "))) {
@@ -325,7 +326,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 				if i := bytes.IndexByte(v, ','); i >= 0 {
 					v = v[:i]
 				}
-				c.note(s.intern.cat("RFB protocol ", v))
+				c.note(s.intern.Cat("RFB protocol ", v))
 			}
 		case bytes.HasPrefix(msg, []byte("Client requests security type ")):
 			c := s.oldest(func(c *conn) bool { return !c.sec && !c.closing })
@@ -333,7 +334,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 				c.sec = true
 				c.proto = true
 				t := bytes.TrimSpace(msg[len("Client requests security type "):])
-				summary := s.intern.cat("client chose security type ", t)
+				summary := s.intern.Cat("client chose security type ", t)
 				c.rec.AuthMethod = authName(summary[len("client chose security type "):])
 				s.add(c, s.ev(summary, "auth_method"))
 			}
@@ -367,7 +368,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 			if i >= 0 {
 				a, reasonB = rest[:i], rest[i+2:]
 			}
-			closed := s.intern.cat("closed: ", reasonB)
+			closed := s.intern.Cat("closed: ", reasonB)
 			reason := closed[len("closed: "):]
 			addr, ok := s.addr(a)
 			if !ok {
@@ -395,21 +396,21 @@ func (s *state) logLine(logger []byte, msg []byte) {
 			}
 			if reason != "" {
 				c.reason = closed
-				c.note(s.intern.cat("close reason: ", reasonB))
+				c.note(s.intern.Cat("close reason: ", reasonB))
 			}
-			s.add(c, s.ev(s.intern.cat("connection closing: ", reasonB), fields...))
+			s.add(c, s.ev(s.intern.Cat("connection closing: ", reasonB), fields...))
 		}
 	case "EncodeManager":
 		if v, ok := cut(msg, "Framebuffer updates: "); ok && s.closing != nil {
 			c := s.closing
-			n, ok := atoi(bytes.TrimSpace(v))
+			n, ok := logkit.Atoi(bytes.TrimSpace(v))
 			if !ok {
 				return
 			}
-			c.note(s.intern.cat("framebuffer updates sent: ", bytes.TrimSpace(v)))
+			c.note(s.intern.Cat("framebuffer updates sent: ", bytes.TrimSpace(v)))
 			if n > 0 && !c.authed && !c.failed && !c.rejected {
 				c.authed = true
-				s.add(c, s.ev(s.intern.cat("framebuffer updates sent to the client: ", bytes.TrimSpace(v)), "outcome"))
+				s.add(c, s.ev(s.intern.Cat("framebuffer updates sent to the client: ", bytes.TrimSpace(v)), "outcome"))
 			}
 		}
 	case "vncext":
@@ -448,7 +449,7 @@ func (s *state) curT() *time.Time {
 	if !s.curOK {
 		return nil
 	}
-	return s.tc.get(s.cur)
+	return s.tc.Get(s.cur)
 }
 
 func (s *state) ev(summary string, fields ...string) evidence.Evidence {
@@ -459,8 +460,8 @@ func (s *state) ev(summary string, fields ...string) evidence.Evidence {
 		Path:    s.in.Path,
 		Line:    s.r.N(),
 		Offset:  s.r.Offset(),
-		Raw:     s.ra.str(s.line),
-		Fields:  s.fa.of(fields),
+		Raw:     s.ra.Str(s.line),
+		Fields:  s.fa.Of(fields),
 		Time:    s.curT(),
 	}
 	return e
@@ -505,7 +506,7 @@ func (s *state) newConn(addr string) *conn {
 		LocalPort:  s.port,
 		Start:      s.curT(),
 	}
-	c.rec.Evidence, c.rec.Notes = s.st.buffers()
+	c.rec.Evidence, c.rec.Notes = s.st.Buffers()
 	s.open = append(s.open, c)
 	return c
 }
@@ -544,11 +545,11 @@ func (s *state) addr(b []byte) ([]byte, bool) {
 		i--
 	}
 	if i < 0 {
-		s.errs.add(s.r.N(), s.r.Offset(), "malformed client address %q", a)
+		s.errs.Add(s.r.N(), s.r.Offset(), "malformed client address %q", a)
 		return nil, false
 	}
-	if p, ok := atoi(a[i+2:]); !ok || p == 0 || p > 65535 {
-		s.errs.add(s.r.N(), s.r.Offset(), "malformed client address %q", a)
+	if p, ok := logkit.Atoi(a[i+2:]); !ok || p == 0 || p > 65535 {
+		s.errs.Add(s.r.N(), s.r.Offset(), "malformed client address %q", a)
 		return nil, false
 	}
 	return a, true
@@ -582,7 +583,7 @@ func (s *state) close(c *conn) {
 	if s.closing == c {
 		s.closing = nil
 	}
-	s.st.put(c.seq, s.record(c))
+	s.st.Put(c.seq, s.record(c))
 	*c = conn{}
 	s.pool = append(s.pool, c)
 }

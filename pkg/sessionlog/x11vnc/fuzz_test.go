@@ -2,6 +2,7 @@ package x11vnc
 
 import (
 	"bytes"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/logkit"
 	"os"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
-		if len(res.Errors) > maxErrors+1 {
+		if len(res.Errors) > logkit.MaxErrors+1 {
 			t.Fatalf("%d errors", len(res.Errors))
 		}
 	})

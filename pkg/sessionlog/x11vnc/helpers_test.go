@@ -2,8 +2,7 @@ package x11vnc
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,49 +13,16 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 )
 
-// samplePath returns <repo root>/../shared/samples/linux-vnc-rdp/<file>. The
-// test is skipped when the samples are absent outside CI; in CI (CI set) a
-// missing sample fails.
+// samplePath returns ../shared/samples/linux-vnc-rdp/<file> (skipped outside
+// CI when absent, failed in CI).
 func samplePath(t testing.TB, file string) string {
-	t.Helper()
-	p, ok := sampleFile(file)
-	if !ok {
-		if os.Getenv("CI") == "" {
-			t.Skipf("samples not available (%s)", p)
-		}
-		t.Fatalf("sample missing in CI: %s", p)
-	}
-	return p
+	return shared.Path(t, "samples/linux-vnc-rdp/"+file)
 }
 
-func sampleFile(file string) (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "samples", "linux-vnc-rdp", file)
-	_, err = os.Stat(p)
-	return p, err == nil
-}
+func sampleFile(file string) (string, bool) { return shared.File("samples/linux-vnc-rdp/" + file) }
 
 func readSample(t testing.TB, file string) (string, []byte) {
-	t.Helper()
-	p := samplePath(t, file)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, b
+	return shared.Read(t, "samples/linux-vnc-rdp/"+file)
 }
 
 func parse(t testing.TB, path string, data []byte, loc *time.Location) sessionlog.Result {

@@ -41,6 +41,7 @@ package x11vnc
 import (
 	"bytes"
 	"fmt"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/logkit"
 	"strconv"
 	"time"
 
@@ -66,7 +67,7 @@ func (*Parser) Tool() string { return "x11vnc" }
 
 // Sniff recognises an x11vnc log from its first bytes (or its name).
 func (*Parser) Sniff(head []byte, fname string) bool {
-	h := textHead(head)
+	h := logkit.TextHead(head)
 	if bytes.Contains(h, []byte("x11vnc version:")) || bytes.Contains(h, []byte("passing arg to libvncserver")) {
 		return true
 	}
@@ -154,16 +155,16 @@ type state struct {
 	rule string
 	r    *lineio.Reader
 	line []byte
-	errs errList
+	errs logkit.ErrList
 
 	tsKey       [19]byte
 	tsValid     bool
 	cur         time.Time
 	curOK       bool
-	tc          timeCache
-	ra          rawArena
-	intern      interner
-	fa          fieldArena
+	tc          logkit.TimeCache
+	ra          logkit.RawArena
+	intern      logkit.Interner
+	fa          logkit.FieldArena
 	prevT       time.Time // time of the timestamped line before the current one
 	prevOK      bool
 	first, last time.Time
@@ -171,7 +172,7 @@ type state struct {
 
 	seq      int
 	open     []*conn
-	st       store
+	st       logkit.Store
 	connPool []*conn // finished connections, reused
 	lastFail *conn
 	gone     *gone
@@ -191,10 +192,10 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in, intern: interner{}}
-	s.loc, s.rule = zone(in.Location)
+	s := &state{in: in, intern: logkit.Interner{}}
+	s.loc, s.rule = logkit.Zone(in.Location)
 	s.rule = "local time without zone (DD/MM/YYYY HH:MM:SS) in x11vnc log; read as " + s.rule
-	r, err := openText(in.R)
+	r, err := logkit.OpenText(in.R)
 	if err != nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: %s: %w", name, in.Path, err)
 	}
@@ -202,20 +203,20 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	for s.r.Next() {
 		s.line = s.r.Bytes()
 		if s.r.Truncated() {
-			s.errs.add(s.r.N(), s.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
+			s.errs.Add(s.r.N(), s.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
 		}
 		s.step()
 	}
 	if err := s.r.Err(); err != nil {
-		s.errs.add(s.r.N(), s.r.Offset(), "read error: %v", err)
+		s.errs.Add(s.r.N(), s.r.Offset(), "read error: %v", err)
 	}
 	s.finish()
-	res := sessionlog.Result{Lines: s.r.N(), Errors: s.errs.result()}
+	res := sessionlog.Result{Lines: s.r.N(), Errors: s.errs.Result()}
 	if s.haveTime {
 		res.FirstTime, res.LastTime = session.T(s.first), session.T(s.last)
 	}
 	// Every connection (seq 1..s.seq) has been closed and stored.
-	res.Sessions = s.st.records(s.seq)
+	res.Sessions = s.st.Records(s.seq)
 	return res, nil
 }
 
@@ -233,18 +234,18 @@ func (s *state) stamp(b []byte) (msg []byte, ok bool) {
 	if s.tsValid && *(*[19]byte)(b[:19]) == s.tsKey {
 		return msg, true
 	}
-	d, ok1 := atoi(b[0:2])
-	mo, ok2 := atoi(b[3:5])
-	y, ok3 := atoi(b[6:10])
-	h, ok4 := atoi(b[11:13])
-	mi, ok5 := atoi(b[14:16])
-	sec, ok6 := atoi(b[17:19])
+	d, ok1 := logkit.Atoi(b[0:2])
+	mo, ok2 := logkit.Atoi(b[3:5])
+	y, ok3 := logkit.Atoi(b[6:10])
+	h, ok4 := logkit.Atoi(b[11:13])
+	mi, ok5 := logkit.Atoi(b[14:16])
+	sec, ok6 := logkit.Atoi(b[17:19])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
 		return nil, false
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, s.loc)
 	if mo < 1 || mo > 12 || d < 1 || t.Day() != d || h > 23 || mi > 59 || sec > 60 {
-		s.errs.add(s.r.N(), s.r.Offset(), "invalid timestamp %q", b[:19])
+		s.errs.Add(s.r.N(), s.r.Offset(), "invalid timestamp %q", b[:19])
 		return nil, false
 	}
 	copy(s.tsKey[:], b[:19])
@@ -271,8 +272,8 @@ func (s *state) step() {
 		if s.gone != nil {
 			s.resolveGone()
 		}
-		if i := ctlIndex(s.line); i >= 0 {
-			s.errs.add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", s.line[i])
+		if i := logkit.CtlIndex(s.line); i >= 0 {
+			s.errs.Add(s.r.N(), s.r.Offset()+int64(i), "non-text byte 0x%02x in line", s.line[i])
 			return
 		}
 		if bytes.HasPrefix(s.line, []byte("caught signal: ")) {
@@ -410,7 +411,7 @@ func (s *state) curT() *time.Time {
 	if !s.curOK {
 		return nil
 	}
-	return s.tc.get(s.cur)
+	return s.tc.Get(s.cur)
 }
 
 func (s *state) ev(summary string, fields ...string) evidence.Evidence {
@@ -421,8 +422,8 @@ func (s *state) ev(summary string, fields ...string) evidence.Evidence {
 		Path:    s.in.Path,
 		Line:    s.r.N(),
 		Offset:  s.r.Offset(),
-		Raw:     s.ra.str(s.line),
-		Fields:  s.fa.of(fields),
+		Raw:     s.ra.Str(s.line),
+		Fields:  s.fa.Of(fields),
 		Time:    s.curT(),
 	}
 	return e
@@ -438,7 +439,7 @@ func (s *state) alloc() *conn {
 	} else {
 		c = &conn{}
 	}
-	c.rec.Evidence, c.rec.Notes = s.st.buffers()
+	c.rec.Evidence, c.rec.Notes = s.st.Buffers()
 	return c
 }
 
@@ -468,7 +469,7 @@ func (s *state) close(c *conn) {
 	if s.lastFail == c {
 		s.lastFail = nil
 	}
-	s.st.put(c.seq, s.record(c))
+	s.st.Put(c.seq, s.record(c))
 	*c = conn{}
 	s.connPool = append(s.connPool, c)
 }
@@ -515,7 +516,7 @@ func (s *state) onAccepted(rest []byte) {
 	}
 	port, err := strconv.Atoi(string(addr[k+1:]))
 	if err != nil || port <= 0 || port > 65535 {
-		s.errs.add(s.r.N(), s.r.Offset(), "bad port in accepted_client line")
+		s.errs.Add(s.r.N(), s.r.Offset(), "bad port in accepted_client line")
 		return
 	}
 	ip := string(addr[:k])
@@ -538,7 +539,7 @@ func (s *state) onVersion(v []byte) {
 		return
 	}
 	c.ph = phProto
-	note := s.intern.cat("RFB protocol ", v)
+	note := s.intern.Cat("RFB protocol ", v)
 	c.rfb = note[len("RFB protocol "):]
 	c.note(note)
 }
@@ -548,7 +549,7 @@ func (s *state) onRFB(msg []byte) {
 	case bytes.HasPrefix(msg, []byte("rfbProcessClientSecurityType: ")):
 		rest := msg[len("rfbProcessClientSecurityType: "):]
 		if v, ok := cut(rest, "executing handler for type "); ok {
-			n, ok := atoi(bytes.TrimSpace(v))
+			n, ok := logkit.Atoi(bytes.TrimSpace(v))
 			if !ok {
 				return
 			}
@@ -723,9 +724,9 @@ func (s *state) absorbStats(msg []byte) bool {
 		return false
 	}
 	rowName := bytes.TrimSpace(msg[:colon])
-	n, ok := atoi(bytes.TrimSpace(msg[colon+1 : bar]))
+	n, ok := logkit.Atoi(bytes.TrimSpace(msg[colon+1 : bar]))
 	if !ok {
-		s.errs.add(s.r.N(), s.r.Offset(), "bad count in statistics row")
+		s.errs.Add(s.r.N(), s.r.Offset(), "bad count in statistics row")
 		return true
 	}
 	recv := g.section == 2

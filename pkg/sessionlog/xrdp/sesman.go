@@ -3,6 +3,7 @@ package xrdp
 import (
 	"bytes"
 	"fmt"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/logkit"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ type sstate struct {
 	open    []*sconn
 	pending *pamFail
 	pool    []*sconn
-	intern  interner
+	intern  logkit.Interner
 	fmtT    time.Time
 	fmtS    string
 }
@@ -67,7 +68,7 @@ func (p *SesmanParser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if err != nil {
 		return sessionlog.Result{}, err
 	}
-	s := &sstate{reader: rd, rule: timeRule("xrdp-sesman.log", in.Location), intern: interner{}}
+	s := &sstate{reader: rd, rule: timeRule("xrdp-sesman.log", in.Location), intern: logkit.Interner{}}
 	for s.next() {
 		if s.cur.ok && len(s.cur.msg) > 0 {
 			s.step(s.cur.msg)
@@ -79,7 +80,7 @@ func (p *SesmanParser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	}
 	s.open = nil
 	res := s.result()
-	res.Sessions = s.st.records(s.seq)
+	res.Sessions = s.st.Records(s.seq)
 	return res, nil
 }
 
@@ -94,7 +95,7 @@ func (s *sstate) newRec(ip string, pt uint32) *sconn {
 	c.seq, c.ip, c.port = s.seq, ip, pt
 	c.rec = session.Record{Tool: "xrdp", Parser: sesmanName, Direction: session.Incoming, RemoteIP: ip, RemotePort: pt,
 		TimeRule: s.rule, Start: s.curT()}
-	c.rec.Evidence, c.rec.Notes = s.st.buffers()
+	c.rec.Evidence, c.rec.Notes = s.st.Buffers()
 	return c
 }
 
@@ -108,7 +109,7 @@ func (s *sstate) rfc3339(t time.Time) string {
 
 // done finishes a record.
 func (s *sstate) done(c *sconn) {
-	s.st.put(c.seq, s.record(c))
+	s.st.Put(c.seq, s.record(c))
 	*c = sconn{}
 	s.pool = append(s.pool, c)
 }
@@ -229,7 +230,7 @@ func (s *sstate) step(msg []byte) {
 		s.flushPam()
 		reason := ""
 		if v, ok := after(msg, ": "); ok {
-			reason = s.intern.cat("PAM: ", v)
+			reason = s.intern.Cat("PAM: ", v)
 		}
 		s.pending = &pamFail{ev: s.ev("PAM rejected the password", "start", "outcome"), t: s.curT(), reason: reason}
 	case bytes.HasPrefix(msg, []byte("AUTHFAIL: ")):

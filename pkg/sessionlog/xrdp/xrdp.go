@@ -49,6 +49,7 @@ package xrdp
 import (
 	"bytes"
 	"fmt"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/logkit"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ type reader struct {
 	loc  *time.Location
 	r    *lineio.Reader
 	raw  []byte
-	errs errList
+	errs logkit.ErrList
 
 	tsKey       [17]byte
 	tsValid     bool
@@ -84,10 +85,10 @@ type reader struct {
 	first, last time.Time
 	haveTime    bool
 
-	st store
-	tc timeCache
-	ra rawArena
-	fa fieldArena
+	st logkit.Store
+	tc logkit.TimeCache
+	ra logkit.RawArena
+	fa logkit.FieldArena
 }
 
 func newReader(name string, in sessionlog.Input) (*reader, error) {
@@ -95,8 +96,8 @@ func newReader(name string, in sessionlog.Input) (*reader, error) {
 		return nil, fmt.Errorf("%s: no reader", name)
 	}
 	rd := &reader{name: name, in: in}
-	rd.loc, _ = zone(in.Location)
-	r, err := openText(in.R)
+	rd.loc, _ = logkit.Zone(in.Location)
+	r, err := logkit.OpenText(in.R)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", name, in.Path, err)
 	}
@@ -105,7 +106,7 @@ func newReader(name string, in sessionlog.Input) (*reader, error) {
 }
 
 func timeRule(logName string, loc *time.Location) string {
-	_, z := zone(loc)
+	_, z := logkit.Zone(loc)
 	return "local time without zone ([YYYYMMDD-HH:MM:SS]) in " + logName + "; read as " + z
 }
 
@@ -126,13 +127,13 @@ func isStamp(b []byte) bool {
 func (rd *reader) next() bool {
 	if !rd.r.Next() {
 		if err := rd.r.Err(); err != nil {
-			rd.errs.add(rd.r.N(), rd.r.Offset(), "read error: %v", err)
+			rd.errs.Add(rd.r.N(), rd.r.Offset(), "read error: %v", err)
 		}
 		return false
 	}
 	rd.raw = rd.r.Bytes()
 	if rd.r.Truncated() {
-		rd.errs.add(rd.r.N(), rd.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
+		rd.errs.Add(rd.r.N(), rd.r.Offset(), "line longer than %d bytes, cut", lineio.MaxLine)
 	}
 	rd.cur = line{}
 	b := rd.raw
@@ -142,22 +143,22 @@ func (rd *reader) next() bool {
 	same := rd.tsValid && len(b) >= 19 && b[0] == '[' && b[18] == ']' && *(*[17]byte)(b[1:18]) == rd.tsKey
 	if !same && !isStamp(b) {
 		if b[0] == '[' && len(b) >= 2 && b[1] >= '0' && b[1] <= '9' {
-			rd.errs.add(rd.r.N(), rd.r.Offset(), "malformed timestamp")
-		} else if i := ctlIndex(b); i >= 0 {
-			rd.errs.add(rd.r.N(), rd.r.Offset()+int64(i), "non-text byte 0x%02x in line", b[i])
+			rd.errs.Add(rd.r.N(), rd.r.Offset(), "malformed timestamp")
+		} else if i := logkit.CtlIndex(b); i >= 0 {
+			rd.errs.Add(rd.r.N(), rd.r.Offset()+int64(i), "non-text byte 0x%02x in line", b[i])
 		}
 		return true
 	}
 	if !same {
-		y, _ := atoi(b[1:5])
-		mo, _ := atoi(b[5:7])
-		d, _ := atoi(b[7:9])
-		h, _ := atoi(b[10:12])
-		mi, _ := atoi(b[13:15])
-		sec, _ := atoi(b[16:18])
+		y, _ := logkit.Atoi(b[1:5])
+		mo, _ := logkit.Atoi(b[5:7])
+		d, _ := logkit.Atoi(b[7:9])
+		h, _ := logkit.Atoi(b[10:12])
+		mi, _ := logkit.Atoi(b[13:15])
+		sec, _ := logkit.Atoi(b[16:18])
 		t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, rd.loc)
 		if mo < 1 || mo > 12 || d < 1 || t.Day() != d || h > 23 || mi > 59 || sec > 60 {
-			rd.errs.add(rd.r.N(), rd.r.Offset(), "invalid timestamp %q", b[:19])
+			rd.errs.Add(rd.r.N(), rd.r.Offset(), "invalid timestamp %q", b[:19])
 			return true
 		}
 		copy(rd.tsKey[:], b[1:18])
@@ -185,7 +186,7 @@ func (rd *reader) next() bool {
 			if j := bytes.IndexByte(f, ' '); j > 0 {
 				f = f[:j]
 			}
-			if n, ok := atoi(f); ok {
+			if n, ok := logkit.Atoi(f); ok {
 				rd.cur.pid = n
 			}
 			rest = bytes.TrimLeft(v[i+1:], " ")
@@ -199,7 +200,7 @@ func (rd *reader) curT() *time.Time {
 	if !rd.cur.ok {
 		return nil
 	}
-	return rd.tc.get(rd.cur.t)
+	return rd.tc.Get(rd.cur.t)
 }
 
 func (rd *reader) ev(summary string, fields ...string) evidence.Evidence {
@@ -210,15 +211,15 @@ func (rd *reader) ev(summary string, fields ...string) evidence.Evidence {
 		Path:    rd.in.Path,
 		Line:    rd.r.N(),
 		Offset:  rd.r.Offset(),
-		Raw:     rd.ra.str(rd.raw),
-		Fields:  rd.fa.of(fields),
+		Raw:     rd.ra.Str(rd.raw),
+		Fields:  rd.fa.Of(fields),
 		Time:    rd.curT(),
 	}
 	return e
 }
 
 func (rd *reader) result() sessionlog.Result {
-	res := sessionlog.Result{Lines: rd.r.N(), Errors: rd.errs.result()}
+	res := sessionlog.Result{Lines: rd.r.N(), Errors: rd.errs.Result()}
 	if rd.haveTime {
 		res.FirstTime, res.LastTime = session.T(rd.first), session.T(rd.last)
 	}
@@ -311,7 +312,7 @@ func hasAny(h []byte, ms []string) bool {
 }
 
 func sniffKind(head []byte, fname string) (xrdpLog, sesmanLog bool) {
-	h := textHead(head)
+	h := logkit.TextHead(head)
 	if len(h) > 0 && !isStamp(h) {
 		return false, false
 	}
@@ -393,7 +394,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		s.closeConn(s.open[0])
 	}
 	res := s.result()
-	res.Sessions = s.st.records(s.seq)
+	res.Sessions = s.st.Records(s.seq)
 	return res, nil
 }
 
@@ -465,7 +466,7 @@ func (s *xstate) step(msg []byte) {
 			return
 		}
 		if v, ok := cut(msg, "starting xrdp with pid "); ok {
-			if n, ok := atoi(bytes.TrimSpace(v)); ok {
+			if n, ok := logkit.Atoi(bytes.TrimSpace(v)); ok {
 				s.listenPID[n] = true
 			}
 			return
@@ -536,7 +537,7 @@ func (s *xstate) onAccept(rest []byte) {
 	c := &xconn{seq: s.seq, ip: ip, port: pt}
 	c.rec = session.Record{Tool: "xrdp", Parser: xrdpName, Direction: session.Incoming, RemoteIP: ip, RemotePort: pt,
 		TimeRule: s.rule, Start: s.curT()}
-	c.rec.Evidence, c.rec.Notes = s.st.buffers()
+	c.rec.Evidence, c.rec.Notes = s.st.Buffers()
 	c.rec.Evidence = append(c.rec.Evidence, s.ev("RDP client connected", "start", "remote_ip", "remote_port"))
 	if s.cur.pid != 0 {
 		s.listenPID[s.cur.pid] = true
@@ -661,7 +662,7 @@ func (s *xstate) onPeer(v []byte) {
 		return
 	}
 	c.peerSeen = true
-	if n, ok := atoi([]byte(xpid)); ok && c.pid == 0 {
+	if n, ok := logkit.Atoi([]byte(xpid)); ok && c.pid == 0 {
 		c.pid = n
 	}
 	c.note("xrdp child pid " + xpid + " joined the user's X server (pid " + spid + ", uid " + uid + ")")
@@ -712,7 +713,7 @@ func (s *xstate) closeConn(c *xconn) {
 			break
 		}
 	}
-	s.st.put(c.seq, s.record(c))
+	s.st.Put(c.seq, s.record(c))
 }
 
 func (s *xstate) record(c *xconn) session.Record {

@@ -1,4 +1,7 @@
-package xrdp
+// Package logkit is the shared toolkit of the line-oriented server-log
+// parsers (x11vnc, TigerVNC, xrdp, freerdp-shadow): bounded error lists, text
+// checks, and allocation-light storage for records and their evidence.
+package logkit
 
 import (
 	"bufio"
@@ -16,23 +19,23 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
-// maxErrors bounds Result.Errors so a corrupted file cannot bloat the report.
-const maxErrors = 100
+// MaxErrors bounds Result.Errors so a corrupted file cannot bloat the report.
+const MaxErrors = 100
 
-type errList struct {
+type ErrList struct {
 	list       []sessionlog.ParseError
 	suppressed int
 }
 
-func (e *errList) add(line int, off int64, format string, args ...any) {
-	if len(e.list) >= maxErrors {
+func (e *ErrList) Add(line int, off int64, format string, args ...any) {
+	if len(e.list) >= MaxErrors {
 		e.suppressed++
 		return
 	}
 	e.list = append(e.list, sessionlog.ParseError{Line: line, Offset: off, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (e *errList) result() []sessionlog.ParseError {
+func (e *ErrList) Result() []sessionlog.ParseError {
 	if e.suppressed > 0 {
 		e.list = append(e.list, sessionlog.ParseError{Msg: fmt.Sprintf("%d further errors not listed", e.suppressed)})
 	}
@@ -40,7 +43,7 @@ func (e *errList) result() []sessionlog.ParseError {
 }
 
 // zone returns the location for zone-less timestamps and its name for TimeRule.
-func zone(loc *time.Location) (*time.Location, string) {
+func Zone(loc *time.Location) (*time.Location, string) {
 	if loc == nil {
 		return time.Local, "the machine's local zone (" + time.Local.String() + ")"
 	}
@@ -49,7 +52,7 @@ func zone(loc *time.Location) (*time.Location, string) {
 
 // ctlIndex returns the index of the first control byte that has no place in a
 // text log line, or -1.
-func ctlIndex(b []byte) int {
+func CtlIndex(b []byte) int {
 	for i, c := range b {
 		if c < 0x20 && c != '\t' && c != 0x1b && c != '\f' {
 			return i
@@ -63,7 +66,7 @@ func ctlIndex(b []byte) int {
 
 // textHead returns the head of a file as plain bytes: UTF-8 BOM dropped,
 // UTF-16LE (with or without BOM) reduced to its ASCII bytes.
-func textHead(head []byte) []byte {
+func TextHead(head []byte) []byte {
 	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
 	utf16 := bytes.HasPrefix(head, []byte{0xFF, 0xFE})
 	if !utf16 && len(head) >= 8 {
@@ -88,7 +91,7 @@ func textHead(head []byte) []byte {
 	return out
 }
 
-func atoi(b []byte) (int, bool) {
+func Atoi(b []byte) (int, bool) {
 	if len(b) == 0 || len(b) > 9 {
 		return 0, false
 	}
@@ -104,13 +107,13 @@ func atoi(b []byte) (int, bool) {
 
 // openText wraps r for lineio after checking that its head is text. A
 // rejected head is reported with the offset of its first non-text byte.
-func openText(r io.Reader) (*lineio.Reader, error) {
+func OpenText(r io.Reader) (*lineio.Reader, error) {
 	br := bufio.NewReaderSize(r, 4096)
 	head, _ := br.Peek(4096)
 	lr := lineio.NewReader(br)
 	if err := lr.Check(); err != nil {
 		if !strings.Contains(err.Error(), "offset") {
-			return nil, fmt.Errorf("%w (first non-text byte at offset %d)", err, firstNonText(head))
+			return nil, fmt.Errorf("%w (first non-text byte at offset %d)", err, FirstNonText(head))
 		}
 		return nil, err
 	}
@@ -119,7 +122,7 @@ func openText(r io.Reader) (*lineio.Reader, error) {
 
 // firstNonText is the offset of the first control byte or invalid UTF-8
 // sequence in b (NUL padding allowed).
-func firstNonText(b []byte) int {
+func FirstNonText(b []byte) int {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < 0x80 {
@@ -141,10 +144,10 @@ func firstNonText(b []byte) int {
 	return len(b)
 }
 
-// store keeps finished records in connection order without re-growing one
+// Store keeps finished records in connection order without re-growing one
 // big slice, and gives each record exact-size evidence and notes slices cut
 // from shared arenas. Work buffers for records being built are recycled.
-type store struct {
+type Store struct {
 	chunks [][]session.Record
 	evA    []evidence.Evidence
 	noteA  []string
@@ -152,10 +155,11 @@ type store struct {
 	ntPool [][]string
 }
 
-const storeChunk = 256
+// StoreChunk is how many records a Store block holds.
+const StoreChunk = 256
 
 // buffers returns empty evidence and notes slices to build a record in.
-func (st *store) buffers() ([]evidence.Evidence, []string) {
+func (st *Store) Buffers() ([]evidence.Evidence, []string) {
 	var ev []evidence.Evidence
 	var nt []string
 	if n := len(st.evPool); n > 0 {
@@ -173,7 +177,7 @@ func (st *store) buffers() ([]evidence.Evidence, []string) {
 
 // put stores rec as record number seq (1-based); its Evidence and Notes
 // buffers are copied out and recycled.
-func (st *store) put(seq int, rec session.Record) {
+func (st *Store) Put(seq int, rec session.Record) {
 	ev, nt := rec.Evidence, rec.Notes
 	rec.Evidence = st.copyEv(ev)
 	rec.Notes = st.copyNotes(nt)
@@ -183,26 +187,26 @@ func (st *store) put(seq int, rec session.Record) {
 	if cap(nt) > 0 && cap(nt) <= 64 {
 		st.ntPool = append(st.ntPool, nt[:0])
 	}
-	k := (seq - 1) / storeChunk
+	k := (seq - 1) / StoreChunk
 	for len(st.chunks) <= k {
-		st.chunks = append(st.chunks, make([]session.Record, storeChunk))
+		st.chunks = append(st.chunks, make([]session.Record, StoreChunk))
 	}
-	st.chunks[k][(seq-1)%storeChunk] = rec
+	st.chunks[k][(seq-1)%StoreChunk] = rec
 }
 
 // records returns records 1..n in order.
-func (st *store) records(n int) []session.Record {
+func (st *Store) Records(n int) []session.Record {
 	if n == 0 {
 		return nil
 	}
 	out := make([]session.Record, n)
 	for i := range out {
-		out[i] = st.chunks[i/storeChunk][i%storeChunk]
+		out[i] = st.chunks[i/StoreChunk][i%StoreChunk]
 	}
 	return out
 }
 
-func (st *store) copyEv(src []evidence.Evidence) []evidence.Evidence {
+func (st *Store) copyEv(src []evidence.Evidence) []evidence.Evidence {
 	if len(src) == 0 {
 		return nil
 	}
@@ -214,7 +218,7 @@ func (st *store) copyEv(src []evidence.Evidence) []evidence.Evidence {
 	return st.evA[i:len(st.evA):len(st.evA)]
 }
 
-func (st *store) copyNotes(src []string) []string {
+func (st *Store) copyNotes(src []string) []string {
 	if len(src) == 0 {
 		return nil
 	}
@@ -226,15 +230,15 @@ func (st *store) copyNotes(src []string) []string {
 	return st.noteA[i:len(st.noteA):len(st.noteA)]
 }
 
-// timeCache hands out one shared *time.Time per distinct time, so records
+// TimeCache hands out one shared *time.Time per distinct time, so records
 // and evidence of the same second do not each allocate. Nothing writes
 // through these pointers.
-type timeCache struct {
+type TimeCache struct {
 	t   time.Time
 	ptr *time.Time
 }
 
-func (c *timeCache) get(t time.Time) *time.Time {
+func (c *TimeCache) Get(t time.Time) *time.Time {
 	if c.ptr != nil && c.t.Equal(t) {
 		return c.ptr
 	}
@@ -244,10 +248,10 @@ func (c *timeCache) get(t time.Time) *time.Time {
 	return p
 }
 
-// fieldArena copies evidence field lists into shared storage.
-type fieldArena []string
+// FieldArena copies evidence field lists into shared storage.
+type FieldArena []string
 
-func (a *fieldArena) of(f []string) []string {
+func (a *FieldArena) Of(f []string) []string {
 	if len(*a)+len(f) > cap(*a) {
 		*a = make([]string, 0, max(1024, len(f)))
 	}
@@ -256,13 +260,13 @@ func (a *fieldArena) of(f []string) []string {
 	return (*a)[i:len(*a):len(*a)]
 }
 
-// rawArena makes evidence Raw strings from log lines by copying them into
+// RawArena makes evidence Raw strings from log lines by copying them into
 // large append-only byte chunks (no per-line allocation; the chunks hold no
 // pointers, so the GC does not scan them). Bytes once handed out are never
 // written again, which keeps the strings immutable.
-type rawArena struct{ buf []byte }
+type RawArena struct{ buf []byte }
 
-func (a *rawArena) str(b []byte) string {
+func (a *RawArena) Str(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
@@ -277,11 +281,11 @@ func (a *rawArena) str(b []byte) string {
 	return unsafe.String(&a.buf[i], len(b))
 }
 
-// interner returns prefix+v, reusing the string when the same pair was seen
+// Interner returns prefix+v, reusing the string when the same pair was seen
 // (close reasons, security types and the like repeat across connections).
-type interner map[string]map[string]string
+type Interner map[string]map[string]string
 
-func (in interner) cat(prefix string, v []byte) string {
+func (in Interner) Cat(prefix string, v []byte) string {
 	m := in[prefix]
 	if m == nil {
 		m = map[string]string{}
