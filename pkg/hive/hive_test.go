@@ -184,7 +184,15 @@ func TestCorruptHives(t *testing.T) {
 }
 
 func walk(k hive.Key, depth int) {
-	if depth > 12 {
+	budget := 2000
+	walkN(k, depth, &budget)
+}
+
+// walkN visits at most *budget keys: a corrupt hive can make a key its own
+// child, so the tree is unbounded.
+func walkN(k hive.Key, depth int, budget *int) {
+	*budget--
+	if depth > 12 || *budget < 0 {
 		return
 	}
 	vn, _ := k.ValueNames()
@@ -198,11 +206,11 @@ func walk(k hive.Key, depth int) {
 	}
 	names, _ := k.SubkeyNames()
 	for i, n := range names {
-		if i > 50 {
+		if i > 50 || *budget < 0 {
 			break
 		}
 		if c, err := k.Subkey(n); err == nil {
-			walk(c, depth+1)
+			walkN(c, depth+1, budget)
 		}
 	}
 }

@@ -196,3 +196,12 @@ func TestNothingThere(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 }
+
+// FuzzPrefetch: go test -fuzz FuzzPrefetch ./pkg/scanner/execution/
+func FuzzPrefetch(f *testing.F) {
+	raw, _ := os.ReadFile(sample)
+	f.Add(raw)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		execution.ParsePrefetch(bytes.NewReader(data), "f.pf")
+	})
+}

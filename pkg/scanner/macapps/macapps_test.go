@@ -179,3 +179,13 @@ func TestNotDarwin(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPlist: go test -fuzz FuzzPlist ./pkg/scanner/macapps/
+func FuzzPlist(f *testing.F) {
+	b, _ := os.ReadFile("testdata/AnyDesk-Info.plist")
+	f.Add(b)
+	f.Add([]byte("bplist00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		macapps.ParsePlist(data, "f.plist")
+	})
+}
