@@ -160,6 +160,8 @@ func TestCorruptHives(t *testing.T) {
 	badRoot := bytes.Clone(b)
 	binary.LittleEndian.PutUint32(badRoot[0x24:], 0x7ffffff0)
 	cases["bad-root"] = badRoot
+	// What Wine's RegSaveKey writes: its own text format, not regf.
+	cases["wine-text"] = append([]byte("WINE REGISTRY Version 2\n;; All keys relative to REGISTRY\\User\\S-1-5-21-0-0-0-1000\n"), bytes.Repeat([]byte("\n"), 8192)...)
 
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
