@@ -1,17 +1,24 @@
 // Package scanners lists every scanner ratwatch runs, in order. Registration
-// is explicit: what a scan reads is visible here. The tool-log scanner runs
-// last because it reads log paths off the process list.
+// is explicit: what a scan reads is visible here. Tags select the ones that
+// apply to the inspected system (live or image; linux, windows, darwin). The
+// portable-binary and tool-log scanners run after the process scanner because
+// they read the running processes' images and command lines.
 package scanners
 
 import (
 	"github.com/ratwatch/ratwatch/pkg/scanner"
 	"github.com/ratwatch/ratwatch/pkg/scanner/dpkg"
+	"github.com/ratwatch/ratwatch/pkg/scanner/execution"
+	"github.com/ratwatch/ratwatch/pkg/scanner/macapps"
 	"github.com/ratwatch/ratwatch/pkg/scanner/paths"
+	"github.com/ratwatch/ratwatch/pkg/scanner/portable"
 	"github.com/ratwatch/ratwatch/pkg/scanner/process"
 	"github.com/ratwatch/ratwatch/pkg/scanner/rpm"
 	"github.com/ratwatch/ratwatch/pkg/scanner/socket"
 	"github.com/ratwatch/ratwatch/pkg/scanner/toollog"
 	"github.com/ratwatch/ratwatch/pkg/scanner/units"
+	"github.com/ratwatch/ratwatch/pkg/scanner/winservices"
+	"github.com/ratwatch/ratwatch/pkg/scanner/winsoftware"
 )
 
 // All returns every scanner in run order.
@@ -22,6 +29,12 @@ func All() []scanner.Scanner {
 		dpkg.New(),
 		rpm.New(),
 		units.New(),
+		winsoftware.New(),
+		winservices.New(),
+		portable.New(), // after processes: it reads the running images
+		execution.New(),
+		macapps.New(),
+		macapps.NewLaunchd(),
 		paths.New(),
 		toollog.New(),
 	}
