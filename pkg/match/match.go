@@ -130,8 +130,12 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 			}
 			t := get(s)
 			t.Services = append(t.Services, sv)
-			t.Matches = append(t.Matches, report.Match{Kind: "service", Hits: hits,
-				Why: fmt.Sprintf("%s service %q matches %s", sv.Manager, sv.Name, describeHits(hits)),
+			why := fmt.Sprintf("%s service %q matches %s", sv.Manager, sv.Name, describeHits(hits))
+			if h := sv.Details["relay_host"]; h != "" {
+				why += fmt.Sprintf("; it connects to the operator's relay %s", net.JoinHostPort(h, sv.Details["relay_port"]))
+			}
+			t.Matches = append(t.Matches, report.Match{Kind: "service", Hits: hits, Details: sv.Details,
+				Why: why,
 				Evidence: []evidence.Evidence{{Kind: evidence.KindService, Scanner: sv.Manager, Path: sv.Source,
 					Summary: strings.TrimSpace(fmt.Sprintf("%s %s %s %s", sv.Name, sv.ImagePath, sv.StartType, sv.State))}}})
 		}

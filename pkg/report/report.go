@@ -179,6 +179,9 @@ type Match struct {
 	NetRole string `json:"net_role,omitempty"`
 	// Process is set on process matches: the process as the scanner saw it.
 	Process *Process `json:"process,omitempty"`
+	// Details are facts the scanner read out of the item, e.g. the relay
+	// host and port in a ScreenConnect service's ImagePath.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // Process describes a matched process.
