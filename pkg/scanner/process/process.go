@@ -18,6 +18,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/scanner"
+	"github.com/ratwatch/ratwatch/pkg/winproc"
 )
 
 // Scanner is the process scanner.
@@ -77,6 +78,11 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		}
 		if u, err := p.UsernameWithContext(ctx); err == nil {
 			rec.User = u
+		}
+		// Windows terminal session: 0 is services, an interactive or RDP
+		// session has its own number.
+		if sid, err := winproc.SessionID(uint32(p.Pid)); err == nil {
+			rec.SessionID = &sid
 		}
 		if ms, err := p.CreateTimeWithContext(ctx); err == nil && ms > 0 {
 			t := time.UnixMilli(ms).UTC()
