@@ -4,12 +4,15 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/host"
@@ -66,7 +69,8 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if o.Kind != "" {
 		r.Scan.Source.Kind = o.Kind
 	}
-	r.Host = hostInfo(ctx, o.Source)
+	hostc := make(chan report.HostInfo, 1)
+	go func() { hostc <- hostInfo(ctx, o.Source) }()
 
 	env := &scanner.Env{Source: o.Source, Signatures: o.Signatures, Location: o.Location, LogPaths: o.LogPaths}
 	var list []scanner.Scanner
@@ -83,6 +87,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		live = *o.Live
 	}
 	findings, v := verdict.Decide(tools, verdict.Context{Live: live, Statuses: inv.Statuses})
+	r.Host = <-hostc
 	r.Scanners = inv.Statuses
 	r.Findings = findings
 	if r.Findings == nil {
@@ -126,18 +131,57 @@ func hostInfo(ctx context.Context, src *source.Source) report.HostInfo {
 	for _, u := range src.Users() {
 		h.Users = append(h.Users, u.Name)
 	}
+	if src.OS() == "linux" {
+		h.Platform, h.PlatformVersion = osRelease(src)
+	}
 	if !src.IsLive() {
 		return h
 	}
 	h.Arch = runtime.GOARCH
-	if hi, err := host.InfoWithContext(ctx); err == nil {
-		h.Name, h.Platform, h.PlatformVersion, h.Kernel = hi.Hostname, hi.Platform, hi.PlatformVersion, hi.KernelVersion
-		if hi.BootTime > 0 {
-			bt := time.Unix(int64(hi.BootTime), 0).UTC()
-			h.BootTime = &bt
-		}
-	} else if n, err := os.Hostname(); err == nil {
+	// Cheap calls only: gopsutil's host.Info also probes virtualisation and
+	// costs more than the whole process scan.
+	if n, err := os.Hostname(); err == nil {
 		h.Name = n
 	}
+	if k, err := host.KernelVersionWithContext(ctx); err == nil {
+		h.Kernel = k
+	}
+	if bt, err := host.BootTimeWithContext(ctx); err == nil && bt > 0 {
+		t := time.Unix(int64(bt), 0).UTC()
+		h.BootTime = &t
+	}
+	if src.OS() != "linux" {
+		if p, _, v, err := host.PlatformInformationWithContext(ctx); err == nil {
+			h.Platform, h.PlatformVersion = p, v
+		}
+	}
 	return h
+}
+
+// osRelease reads ID and VERSION_ID from etc/os-release of the inspected
+// system (live or image).
+func osRelease(src *source.Source) (id, version string) {
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		f, err := src.Open(p)
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(io.LimitReader(f, 64<<10))
+		for sc.Scan() {
+			k, v, ok := strings.Cut(sc.Text(), "=")
+			if !ok {
+				continue
+			}
+			v = strings.Trim(v, `"'`)
+			switch k {
+			case "ID":
+				id = v
+			case "VERSION_ID":
+				version = v
+			}
+		}
+		return id, version
+	}
+	return "", ""
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/inventory"
@@ -38,22 +39,54 @@ type Scanner interface {
 	Scan(ctx context.Context, env *Env) inventory.Inventory
 }
 
-// Run runs scanners in order, each seeing the inventory built so far. A panic
-// in one scanner is turned into a failed status so the scan still completes.
+// NeedsPrior is implemented by scanners that read what earlier scanners
+// found (env.Prior): they run after all the others, in order.
+type NeedsPrior interface {
+	NeedsPrior() bool
+}
+
+// Run runs the scanners: the independent ones concurrently, then those that
+// need the inventory so far, in order. A panic in one scanner is turned into
+// a failed status so the scan still completes. Results are merged in the
+// registry's order, so the report does not depend on timing.
 func Run(ctx context.Context, env *Env, scanners []Scanner) inventory.Inventory {
 	var inv inventory.Inventory
 	env.Prior = &inv
-	for _, s := range scanners {
-		start := time.Now()
-		part := safeScan(ctx, env, s)
-		for i := range part.Statuses {
-			if part.Statuses[i].Elapsed == "" {
-				part.Statuses[i].Elapsed = time.Since(start).Round(time.Microsecond).String()
-			}
+	parts := make([]inventory.Inventory, len(scanners))
+	var wg sync.WaitGroup
+	var later []int
+	for i, s := range scanners {
+		if np, ok := s.(NeedsPrior); ok && np.NeedsPrior() {
+			later = append(later, i)
+			continue
 		}
-		inv.Merge(part)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i] = timed(ctx, env, s)
+		}()
+	}
+	wg.Wait()
+	for i := range scanners {
+		if !slices.Contains(later, i) {
+			inv.Merge(parts[i])
+		}
+	}
+	for _, i := range later {
+		inv.Merge(timed(ctx, env, scanners[i]))
 	}
 	return inv
+}
+
+func timed(ctx context.Context, env *Env, s Scanner) inventory.Inventory {
+	start := time.Now()
+	part := safeScan(ctx, env, s)
+	for i := range part.Statuses {
+		if part.Statuses[i].Elapsed == "" {
+			part.Statuses[i].Elapsed = time.Since(start).Round(time.Microsecond).String()
+		}
+	}
+	return part
 }
 
 func safeScan(ctx context.Context, env *Env, s Scanner) (out inventory.Inventory) {

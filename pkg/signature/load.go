@@ -9,11 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -153,10 +156,29 @@ func load(files []namedFile, opt Options) (*Set, error) {
 	set := &Set{byID: map[string]*Signature{}}
 	var errs Errors
 	h := sha256.New()
-	for _, f := range files {
+	// Files are parsed in parallel (start-up time); results are used in
+	// file order, so ids, errors and the version hash are deterministic.
+	type parsed struct {
+		s    *Signature
+		errs Errors
+	}
+	results := make([]parsed, len(files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s, errs := parseFile(f.name, f.data, opt)
+			results[i] = parsed{s, errs}
+		}()
+	}
+	wg.Wait()
+	for i, f := range files {
 		h.Write([]byte(filepath.Base(f.name)))
 		h.Write(f.data)
-		s, ferrs := parseFile(f.name, f.data, opt)
+		s, ferrs := results[i].s, results[i].errs
 		errs = append(errs, ferrs...)
 		if s == nil || len(ferrs) > 0 {
 			continue
@@ -180,18 +202,24 @@ func load(files []namedFile, opt Options) (*Set, error) {
 
 // parseFile decodes one file strictly and validates it.
 func parseFile(name string, data []byte, opt Options) (*Signature, Errors) {
-	var s Signature
+	// Parse once into a node tree: strictness (unknown fields) is checked
+	// on the tree, and the struct is decoded from it without re-parsing.
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
 		return nil, yamlErrors(name, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, Errors{{name, extra.Line, "more than one YAML document; one signature per file"}}
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root) // already decoded once; cannot fail here
+	var s Signature
+	if errs := knownFields(name, &root, reflect.TypeOf(s)); len(errs) > 0 {
+		return nil, errs
+	}
+	if err := root.Decode(&s); err != nil {
+		return nil, yamlErrors(name, err)
+	}
 	s.File = name
 	s.Line = lineOf(&root, "id")
 	if s.Line == 0 {
@@ -209,6 +237,48 @@ func parseFile(name string, data []byte, opt Options) (*Signature, Errors) {
 		return nil, errs
 	}
 	return &s, nil
+}
+
+// knownFields reports mapping keys that name no field of t (what yaml's
+// KnownFields does, but on the already parsed tree).
+func knownFields(file string, n *yaml.Node, t reflect.Type) Errors {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.DocumentNode {
+		var errs Errors
+		for _, c := range n.Content {
+			errs = append(errs, knownFields(file, c, t)...)
+		}
+		return errs
+	}
+	var errs Errors
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			fields[tag] = f.Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				errs = append(errs, Error{file, k.Line, fmt.Sprintf("field %s not found in type %s", k.Value, t)})
+				continue
+			}
+			errs = append(errs, knownFields(file, v, ft)...)
+		}
+	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for _, c := range n.Content {
+			errs = append(errs, knownFields(file, c, t.Elem())...)
+		}
+	}
+	return errs
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)

@@ -67,6 +67,9 @@ func compileAll(ps []string) []wildcard {
 // firstMatch returns the first pattern matching v. Surrounding white space
 // and NUL padding (common in PE version strings) are ignored.
 func firstMatch(ws []wildcard, v string) (string, bool) {
+	if len(ws) == 0 {
+		return "", false // most signatures have no pattern of a given kind
+	}
 	v = strings.Trim(v, " \t\r\n\x00")
 	if v == "" {
 		return "", false

@@ -44,7 +44,7 @@ func (s *Source) Users() []User {
 			sc := bufio.NewScanner(f)
 			for sc.Scan() {
 				fs := strings.Split(sc.Text(), ":")
-				if len(fs) >= 7 && fs[5] != "" && fs[5] != "/" && !strings.HasPrefix(fs[5], "/nonexistent") {
+				if len(fs) >= 7 && fs[5] != "" && !systemHome(fs[5]) {
 					add(fs[0], fs[5])
 				}
 			}
@@ -69,4 +69,18 @@ func joinTarget(s *Source, base, name string) string {
 		return base + `\` + name
 	}
 	return path.Join(base, name)
+}
+
+// systemHome tells a system account's placeholder home (/bin, /usr/games,
+// /var/spool/…) from a profile where a person's tool logs may be.
+func systemHome(h string) bool {
+	if h == "/" || strings.HasPrefix(h, "/nonexistent") {
+		return true
+	}
+	for _, p := range []string{"/bin", "/sbin", "/usr/", "/dev", "/proc", "/sys", "/run", "/var/spool", "/var/cache", "/var/mail", "/var/backups", "/var/run", "/var/empty"} {
+		if h == strings.TrimSuffix(p, "/") || strings.HasPrefix(h, strings.TrimSuffix(p, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }

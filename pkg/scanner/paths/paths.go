@@ -48,7 +48,10 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 							continue
 						}
 						seen[sig.ID+"\x00"+m] = true
-						f, ok := describe(env, m)
+						// Installed binaries are vouched for by the package
+						// database and hashed by the process scanner when they
+						// run; portable copies and config files are hashed here.
+						f, ok := describe(env, m, kind.name != "install")
 						if !ok {
 							st.Unreadable++
 						}
@@ -67,7 +70,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	return inventory.Inventory{Files: out, Statuses: []inventory.ScannerStatus{st}}
 }
 
-func describe(env *scanner.Env, p string) (inventory.File, bool) {
+func describe(env *scanner.Env, p string, hash bool) (inventory.File, bool) {
 	f := inventory.File{Path: p}
 	fi, err := env.Source.Stat(p)
 	if err != nil {
@@ -76,7 +79,7 @@ func describe(env *scanner.Env, p string) (inventory.File, bool) {
 	f.Size = fi.Size()
 	mt := fi.ModTime().UTC()
 	f.Modified = &mt
-	if !fi.Mode().IsRegular() {
+	if !fi.Mode().IsRegular() || !hash {
 		return f, true
 	}
 	fh, err := env.Source.Open(p)

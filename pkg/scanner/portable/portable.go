@@ -284,3 +284,6 @@ func Describe(src *source.Source, p, reason string, budget int64) (inventory.Fil
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// NeedsPrior: the running processes' images are scanned too.
+func (Scanner) NeedsPrior() bool { return true }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"runtime"
 	"strings"
 	"time"
@@ -25,7 +26,12 @@ import (
 type Scanner struct{}
 
 // New returns the process scanner.
-func New() scanner.Scanner { return Scanner{} }
+func New() scanner.Scanner {
+	// Process start times are relative to boot; read the boot time once, not
+	// once per process.
+	ps.EnableBootTimeCache(true)
+	return Scanner{}
+}
 
 func (Scanner) Name() string   { return "processes" }
 func (Scanner) Tags() []string { return []string{"live", "any"} }
@@ -42,6 +48,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	}
 	self := int32(os.Getpid())
 	hashes := map[string]string{}
+	users := map[uint32]string{}
 	var out []inventory.Process
 	unreadable := map[string]int{}
 	for _, p := range procs {
@@ -76,9 +83,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 				st.Errors = append(st.Errors, fmt.Sprintf("pid %d (%s): executable: %s", p.Pid, name, short(err)))
 			}
 		}
-		if u, err := p.UsernameWithContext(ctx); err == nil {
-			rec.User = u
-		}
+		rec.User = userOf(ctx, p, users)
 		// Windows terminal session: 0 is services, an interactive or RDP
 		// session has its own number.
 		if sid, err := winproc.SessionID(uint32(p.Pid)); err == nil {
@@ -87,9 +92,6 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		if ms, err := p.CreateTimeWithContext(ctx); err == nil && ms > 0 {
 			t := time.UnixMilli(ms).UTC()
 			rec.Started = &t
-		}
-		if gone(p.Pid) {
-			continue
 		}
 		if rec.Exe != "" && interesting(env, rec) {
 			rec.SHA256 = hashExe(rec, hashes)
@@ -143,6 +145,29 @@ func hashExe(p inventory.Process, cache map[string]string) string {
 	sum := hex.EncodeToString(h.Sum(nil))
 	cache[p.Exe] = sum
 	return sum
+}
+
+// userOf names a process's owner, looking each uid up once: without cgo a
+// lookup parses /etc/passwd, too slow to repeat for every process.
+func userOf(ctx context.Context, p *ps.Process, cache map[uint32]string) string {
+	if runtime.GOOS != "linux" {
+		u, _ := p.UsernameWithContext(ctx)
+		return u
+	}
+	uids, err := p.UidsWithContext(ctx)
+	if err != nil || len(uids) == 0 {
+		return ""
+	}
+	uid := uids[0]
+	if n, ok := cache[uid]; ok {
+		return n
+	}
+	n := fmt.Sprint(uid)
+	if u, err := user.LookupId(n); err == nil {
+		n = u.Username
+	}
+	cache[uid] = n
+	return n
 }
 
 func gone(pid int32) bool {

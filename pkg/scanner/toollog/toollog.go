@@ -452,3 +452,6 @@ func (c *countingReader) Read(b []byte) (int, error) {
 }
 
 func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// NeedsPrior: log paths are read off the running processes' command lines.
+func (Scanner) NeedsPrior() bool { return true }
