@@ -4,8 +4,16 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/ratwatch/ratwatch/pkg/cli"
 )
 
-func main() { os.Exit(cli.Execute()) }
+func main() {
+	// A scan lives for tens of milliseconds and keeps little: collect less
+	// often, but never let the heap pass a soft limit (long pcap and log
+	// runs stay in constant memory).
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(48 << 20)
+	os.Exit(cli.Execute())
+}

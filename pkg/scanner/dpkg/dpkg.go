@@ -4,12 +4,12 @@ package dpkg
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/scanner"
@@ -57,45 +57,46 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	return inventory.Inventory{Packages: pkgs, Statuses: []inventory.ScannerStatus{st}}
 }
 
-// Parse reads dpkg status stanzas and returns installed packages.
+// Parse reads dpkg status stanzas and returns installed packages. Lines are
+// read as bytes and only the kept fields become strings (the status file has
+// tens of thousands of lines).
 func Parse(r io.Reader, name string) ([]inventory.Package, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	var out []inventory.Package
+	out := make([]inventory.Package, 0, 1024)
 	var cur inventory.Package
-	status := ""
+	installed := true
 	line, start := 0, 0
 	flush := func() {
-		if cur.Name != "" && (status == "" || strings.HasSuffix(status, " installed")) {
+		if cur.Name != "" && installed {
 			cur.Manager, cur.Source, cur.Line = "dpkg", name, start
 			out = append(out, cur)
 		}
-		cur, status = inventory.Package{}, ""
+		cur, installed = inventory.Package{}, true
 	}
 	for sc.Scan() {
 		line++
-		l := sc.Text()
-		if l == "" {
+		l := sc.Bytes()
+		if len(l) == 0 {
 			flush()
 			continue
 		}
 		if l[0] == ' ' || l[0] == '\t' {
 			continue // continuation (descriptions, conffiles)
 		}
-		k, v, ok := strings.Cut(l, ":")
+		k, v, ok := bytes.Cut(l, []byte{':'})
 		if !ok {
 			continue
 		}
-		v = strings.TrimSpace(v)
-		switch k {
+		switch string(k) { // no allocation: the compiler compares in place
 		case "Package":
-			cur.Name, start = v, line
+			cur.Name, start = string(bytes.TrimSpace(v)), line
 		case "Status":
-			status = v
+			installed = bytes.HasSuffix(bytes.TrimSpace(v), []byte(" installed"))
 		case "Version":
-			cur.Version = v
+			cur.Version = string(bytes.TrimSpace(v))
 		case "Maintainer":
-			cur.Publisher = v
+			cur.Publisher = string(bytes.TrimSpace(v))
 		}
 	}
 	flush()
