@@ -106,7 +106,7 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		}
 	}
 	for _, p := range inv.Packages {
-		for _, s := range set.Signatures {
+		for _, s := range set.SoftwareCandidates(p.Manager, p.Name, p.BundleID) {
 			hits := s.MatchSoftware(p.Manager, p.Name, p.BundleID)
 			if len(hits) == 0 {
 				continue

@@ -27,6 +27,7 @@ type Set struct {
 	// Version identifies the set: a content hash of every file loaded.
 	Version string
 	byID    map[string]*Signature
+	sw      *softwareIndex
 }
 
 // Get returns a signature by id.
