@@ -25,36 +25,19 @@ func (Scanner) Tags() []string { return []string{"live", "any"} }
 
 func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	st := inventory.ScannerStatus{Name: "sockets", Status: inventory.StatusOK}
-	conns, err := psnet.ConnectionsWithContext(ctx, "inet")
+	out, err := list(ctx)
 	if err != nil {
 		st.Status, st.Reason = inventory.StatusFailed, err.Error()
 		return inventory.Inventory{Statuses: []inventory.ScannerStatus{st}}
 	}
-	var out []inventory.Socket
 	unknown := 0
-	for _, c := range conns {
-		s := inventory.Socket{
-			Socket: evidence.Socket{
-				Proto:     proto(c.Type),
-				LocalIP:   c.Laddr.IP,
-				LocalPort: c.Laddr.Port,
-				State:     c.Status,
-			},
-			PID: c.Pid,
-		}
-		if c.Raddr.IP != "" && !(c.Raddr.Port == 0 && (c.Raddr.IP == "0.0.0.0" || c.Raddr.IP == "::")) {
-			s.RemoteIP, s.RemotePort = c.Raddr.IP, c.Raddr.Port
-		}
-		if s.Proto == "udp" && s.State == "" {
-			s.State = "NONE"
-		}
+	for i := range out {
 		// TIME_WAIT sockets belong to no process any more; anything else
 		// without a pid has an owner we could not see.
-		if c.Pid == 0 && c.Status != "TIME_WAIT" {
-			s.PIDUnknown = true
+		if out[i].PID == 0 && out[i].State != "TIME_WAIT" {
+			out[i].PIDUnknown = true
 			unknown++
 		}
-		out = append(out, s)
 	}
 	st.Items = len(out)
 	if unknown > 0 {
@@ -67,6 +50,30 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		}
 	}
 	return inventory.Inventory{Sockets: out, Statuses: []inventory.ScannerStatus{st}}
+}
+
+// listPortable lists sockets through gopsutil (every OS; on Linux the
+// fallback when netlink is not available).
+func listPortable(ctx context.Context) ([]inventory.Socket, error) {
+	conns, err := psnet.ConnectionsWithContext(ctx, "inet")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]inventory.Socket, 0, len(conns))
+	for _, c := range conns {
+		s := inventory.Socket{
+			Socket: evidence.Socket{Proto: proto(c.Type), LocalIP: c.Laddr.IP, LocalPort: c.Laddr.Port, State: c.Status},
+			PID:    c.Pid,
+		}
+		if c.Raddr.IP != "" && !(c.Raddr.Port == 0 && (c.Raddr.IP == "0.0.0.0" || c.Raddr.IP == "::")) {
+			s.RemoteIP, s.RemotePort = c.Raddr.IP, c.Raddr.Port
+		}
+		if s.Proto == "udp" && s.State == "" {
+			s.State = "NONE"
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func proto(t uint32) string {
