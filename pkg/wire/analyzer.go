@@ -110,7 +110,7 @@ func NewAnalyzer(name string, opts Options) *Analyzer {
 		opts:      opts,
 		sigs:      opts.Signatures,
 		dec:       decode.NewDecoder(),
-		flows:     make(map[flowKey]*flowState, 1024),
+		flows:     make(map[flowKey]*flowState, 64),
 		resolved:  map[netip.Addr]resolvedName{},
 		nameIdx:   map[string]int{},
 		domainHit: map[string]string{},

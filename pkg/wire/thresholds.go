@@ -22,8 +22,8 @@ const (
 	// expiryCheckEvery is how many packets pass between expiry sweeps.
 	expiryCheckEvery = 1024
 	// DefaultMaxReportedFlows bounds Report.Flows. Flows with a tool are
-	// kept first; the rest only until the bound. Every flow is still passed
-	// to Options.OnFlow and counted in Report.Stats.
+	// kept up to the bound; flows without one up to half of it. Every flow
+	// is still passed to Options.OnFlow and counted in Report.Stats.
 	DefaultMaxReportedFlows = 10000
 	// MaxNames bounds the DNS/SNI name hits kept in Report.Names and the
 	// resolved-address table used for attribution.
@@ -101,8 +101,4 @@ const (
 	// SecurityResult is visible, the server must send ≥ 64 KB after the
 	// banners (vnc.pcap: 490 KB by the client's acks in 16 s).
 	RFBEncryptedSessionBytes = 64 * 1024
-	// RFBUnseenHandshakeBytes: an RFB flow whose handshake was not seen
-	// (capture started mid-session) counts as a session once the server
-	// has sent this much.
-	RFBUnseenHandshakeBytes = 64 * 1024
 )

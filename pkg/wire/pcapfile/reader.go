@@ -39,7 +39,7 @@ const (
 	// MaxInterfaces bounds the interface descriptions of one pcapng section.
 	MaxInterfaces = 1024
 	// readBufferSize is the bufio buffer in front of the file.
-	readBufferSize = 1024 * 1024
+	readBufferSize = MaxPacket // ≥ any record, so every packet can be read in place
 )
 
 // Magic numbers.
@@ -330,9 +330,21 @@ func (r *Reader) nextNG() (*Packet, error) {
 		if isPacket {
 			r.index++
 		}
-		body := r.grow(int(total) - 8)
-		if n, err := r.readFull(body); err != nil {
-			return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated pcapng block (type %#x, %d of %d bytes)", typ, 8+n, total)
+		var body []byte
+		if int(total)-8 <= readBufferSize { // in place, as for classic pcap
+			b, err := r.r.Peek(int(total) - 8)
+			if err != nil {
+				r.off += int64(len(b))
+				return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated pcapng block (type %#x, %d of %d bytes)", typ, 8+len(b), total)
+			}
+			body = b
+			_, _ = r.r.Discard(len(b))
+			r.off += int64(len(b))
+		} else {
+			body = r.grow(int(total) - 8)
+			if n, err := r.readFull(body); err != nil {
+				return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated pcapng block (type %#x, %d of %d bytes)", typ, 8+n, total)
+			}
 		}
 		if r.order.Uint32(body[len(body)-4:]) != total {
 			return nil, r.errf(start, nil, "pcapng block trailer length mismatch (type %#x)", typ)
