@@ -55,6 +55,12 @@ const (
 	// "small" (input events, acks with data, keep-alives). AnyDesk direct:
 	// 477 small packets from the controller; VNC SV-06: 450.
 	SmallPayloadMax = 200
+	// InputMinSmallPackets and InputMinSmallShare: the controlling side
+	// "sent input" when it sent ≥ 50 small payload packets making up ≥ 1/4
+	// of its packets (AnyDesk LAN controller: 477 small packets; VNC SV-06:
+	// 450; a viewer that only watches sends mostly pure acks).
+	InputMinSmallPackets = 50
+	InputMinSmallShare   = 4 // 1/InputMinSmallShare of the side's packets
 	// maxSeqJump bounds one step of TCP sequence/ack progress: bigger jumps
 	// are treated as garbage (RST with a random ack, a corrupt header).
 	maxSeqJump = 1 << 26

@@ -105,7 +105,7 @@ func (a *Analyzer) decide(f *flowState) {
 		if controlled >= 0 {
 			f.Controlled = [2]string{"client", "server"}[controlled]
 			o := 1 - controlled
-			if f.Small[o] >= 50 && f.Small[o]*4 >= f.Packets[o] {
+			if f.Small[o] >= InputMinSmallPackets && f.Small[o]*InputMinSmallShare >= f.Packets[o] {
 				f.Input = true
 			}
 		}
