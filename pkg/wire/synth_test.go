@@ -211,6 +211,7 @@ func TestNameAttribution(t *testing.T) {
 	s.tcp(victim, 41000, "203.0.113.99", 6568, false, true, []byte{0x17, 3, 3, 0, 40, 1, 2, 3})
 	s.handshake(victim, 41001, "198.51.100.50", 443)
 	s.tcp(victim, 41001, "198.51.100.50", 443, false, true, clientHello("instance-abc123-relay.screenconnect.com"))
+	s.udp(victim, 50001, "239.255.102.18", 50001, []byte("anydesk discovery"))
 	rep := s.analyze(Options{})
 	if rep.LocalBy != "dns-client" {
 		t.Errorf("local by %s", rep.LocalBy)
@@ -229,6 +230,14 @@ func TestNameAttribution(t *testing.T) {
 	}
 	if sc == nil || sc.Tool != ToolScreenConnect || sc.By != BySNI || sc.TLS == nil || sc.TLS.SNI != "instance-abc123-relay.screenconnect.com" {
 		t.Fatalf("screenconnect flow %+v", sc)
+	}
+	for _, f := range rep.Flows {
+		if f.Server.Port == 50001 && (f.Tool != ToolAnyDesk || f.By != ByIPRange || f.Verdict != VerdictIdle) {
+			t.Errorf("discovery flow %+v", f)
+		}
+	}
+	if tr := rep.Tool(ToolAnyDesk); tr == nil || tr.Verdict != VerdictIdle || tr.Attempts != 0 {
+		t.Errorf("anydesk tool %+v", tr)
 	}
 	if len(rep.Names) != 2 {
 		t.Errorf("names %+v", rep.Names)

@@ -192,7 +192,9 @@ func (a *Analyzer) decide(f *flowState) {
 				f.Role = RoleRelay
 			}
 			session(bulkWhy, bulkRef, controlled)
-		case f.Role == RoleControl:
+		case f.Role == RoleControl || f.By == ByPort || f.By == ByIPRange:
+			// A port or an address range alone (LAN discovery, a vendor
+			// relay) shows the tool online, not a connection attempt.
 			f.Verdict = VerdictIdle
 			f.Why = fmt.Sprintf("control channel only: %s / %s in %s (%d/%d small payload packets), no sustained bulk",
 				kib(f.volume(0)), kib(f.volume(1)), f.Duration().Round(1e9), f.Small[0], f.Small[1])
