@@ -45,17 +45,23 @@ type Stats struct {
 type Handler func(linkType uint32, t time.Time, data []byte)
 
 // Analyze captures per opts and returns the wire report of what was seen.
-// Packets have no file offset (PacketRef.Offset is -1 → omitted); with
-// WritePath set, the packet numbers match the written file.
+// Packets have no file offset (PacketRef.Offset -1, omitted in evidence);
+// with WritePath set, packet numbers and offsets match the written file.
 func Analyze(ctx context.Context, opts Options, wopts wire.Options) (*wire.Report, Stats, error) {
 	h, err := Open(opts)
 	if err != nil {
 		return nil, Stats{}, err
 	}
 	defer h.Close()
-	name := "live:" + opts.Interface
-	if opts.WritePath != "" {
-		name = opts.WritePath
+	return h.Analyze(ctx, wopts)
+}
+
+// Analyze runs the capture on an open handle (see Analyze). The handle is
+// not closed.
+func (h *Handle) Analyze(ctx context.Context, wopts wire.Options) (*wire.Report, Stats, error) {
+	name := "live:" + h.opts.Interface
+	if h.opts.WritePath != "" {
+		name = h.opts.WritePath
 	}
 	a := wire.NewAnalyzer(name, wopts)
 	var n uint64
@@ -63,9 +69,9 @@ func Analyze(ctx context.Context, opts Options, wopts wire.Options) (*wire.Repor
 	st, err := h.Run(ctx, func(lt uint32, t time.Time, data []byte) {
 		n++
 		pi := wire.PacketInfo{Time: t, Index: n, Offset: -1}
-		if opts.WritePath != "" {
+		if h.opts.WritePath != "" {
 			pi.Offset = off
-			off += 16 + int64(min(len(data), h.snapLen))
+			off += 16 + int64(len(data))
 		}
 		a.Packet(lt, pi, data)
 	})

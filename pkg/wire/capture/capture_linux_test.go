@@ -97,8 +97,6 @@ func TestLoopbackCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Close()
-
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -113,12 +111,12 @@ func TestLoopbackCapture(t *testing.T) {
 	res := make(chan result, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// The socket is open and bound: every packet from here on is captured.
 	go func() {
-		rep, st, err := Analyze(ctx, Options{Interface: "lo", Duration: 3 * time.Second, WritePath: out},
-			wire.Options{LocalIPs: nil})
+		rep, st, err := h.Analyze(ctx, wire.Options{})
+		h.Close()
 		res <- result{rep, st, err}
 	}()
-	time.Sleep(500 * time.Millisecond) // the socket is open well before this
 	srvDone := make(chan error, 1)
 	go rfbServer(t, ln, srvDone)
 	if err := rfbClient(ln.Addr().String()); err != nil {

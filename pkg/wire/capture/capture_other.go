@@ -5,7 +5,7 @@ package capture
 import "context"
 
 // Handle is not available on this platform.
-type Handle struct{ snapLen int }
+type Handle struct{ opts Options }
 
 // Open always fails with ErrNotSupported on this platform.
 func Open(Options) (*Handle, error) { return nil, ErrNotSupported }
