@@ -260,7 +260,7 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	} else {
 		inc[d] = pl
 	}
-	if (inc[0] > 0 || inc[1] > 0) && f.act == nil && !f.inspectDone {
+	if (inc[0] > 0 || inc[1] > 0) && f.act == nil && !f.actOff {
 		f.act = &activity{}
 	}
 	for dd := range 2 {

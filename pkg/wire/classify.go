@@ -34,6 +34,7 @@ func (f *flowState) setTool(tool, by, name string, ref *PacketRef) {
 		return
 	}
 	f.Tool, f.By, f.byRank = tool, by, byRank(by)
+	f.actOff = false
 	if name != "" {
 		f.Name = name
 	}
@@ -87,18 +88,20 @@ func portIn(f *flowState, lo, hi uint16) (uint16, bool) {
 // unlabelled) and to the labelled protocol's parser.
 func (a *Analyzer) inspect(f *flowState, d int, p *decode.Packet, pi *PacketInfo) {
 	stream := f.inOrder(d, p)
+	f.inspected++
+	if f.Tool == "" && f.inspected >= MaxInspectPackets && !f.actOff {
+		// Not a tool flow after the inspection window: stop the
+		// per-second accounting (setTool turns it back on).
+		f.act, f.actOff = nil, true
+	}
 	if f.Protocol == "" {
 		if f.inspectDone {
 			return
 		}
-		f.inspected++
 		a.recognise(f, d, p, pi)
 		if f.Protocol == "" {
 			if f.inspected >= MaxInspectPackets {
 				f.inspectDone = true
-				if f.Tool == "" {
-					f.act = nil
-				}
 			}
 			return
 		}

@@ -112,6 +112,7 @@ type flowState struct {
 	streamIni [2]bool
 
 	act      *activity
+	actOff   bool      // no per-second accounting (not a tool flow)
 	first10  [2]uint64 // volume in the first SkipSeconds
 	burstRef [2]PacketRef
 	lastPkt  uint64
