@@ -658,3 +658,93 @@ func TestScanWithLiveCapture(t *testing.T) {
 		t.Errorf("state %s, want session-active", f.State)
 	}
 }
+
+// TestLogsCommand: `ratwatch logs` on the real samples handed over by hand.
+// The parser is chosen by file name or content, records of one session from
+// several files are joined, and the host verdict follows.
+func TestLogsCommand(t *testing.T) {
+	sh := sharedDir(t)
+	s := func(rel string) string { return filepath.Join(sh, "samples", rel) }
+	type want struct {
+		tool                         string
+		incoming, attempts, outgoing int
+	}
+	cases := []struct {
+		name  string
+		paths []string
+		code  int
+		want  []want
+		check func(t *testing.T, r *report.Report)
+	}{{
+		// Velociraptor's RDPAuth set: one RDP logon from 192.168.38.1 seen in
+		// Security, LocalSessionManager and RemoteConnectionManager; the
+		// console logon (Address LOCAL) is not a session.
+		name: "rdp-evtx", code: 3,
+		paths: []string{s("rdp/velociraptor_RDPAuth_Security.evtx"), s("rdp/velociraptor_RDPAuth_LocalSessionManager.evtx"), s("rdp/velociraptor_RDPAuth_RemoteConnectionManager.evtx")},
+		want:  []want{{"windows-rdp", 1, 0, 0}},
+		check: func(t *testing.T, r *report.Report) {
+			x := finding(t, r, "windows-rdp").Incoming[0]
+			files := map[string]bool{}
+			for _, e := range x.Evidence {
+				files[filepath.Base(e.Path)] = true
+			}
+			if x.RemoteIP != "192.168.38.1" || x.LocalUser != `WINDOMAIN\vagrant` || len(files) != 3 {
+				t.Errorf("session %s %s from %v", x.RemoteIP, x.LocalUser, files)
+			}
+		},
+	}, {
+		// x11vnc with a password: a client with no usable auth, a wrong
+		// password, then the right one (the log's three connections).
+		name: "x11vnc-password", code: 3,
+		paths: []string{s("linux-vnc-rdp/x11vnc_-o_logfile_passwd_noauth-wrongpw-rightpw.log")},
+		want:  []want{{"x11vnc", 1, 2, 0}},
+		check: func(t *testing.T, r *report.Report) {
+			f := finding(t, r, "x11vnc")
+			out := map[session.Outcome]int{}
+			for _, a := range f.Attempts {
+				out[a.Outcome]++
+			}
+			if out[session.FailedAuth] != 1 || out[session.AttemptOnly] != 1 || f.Incoming[0].AuthMethod != "vnc-password" {
+				t.Errorf("attempts %v, session auth %q", out, f.Incoming[0].AuthMethod)
+			}
+		},
+	}, {
+		// TeamViewer: the log and Connections_incoming describe one incoming
+		// session; Connections.txt one outgoing.
+		name: "teamviewer", code: 3,
+		paths: []string{s("teamviewer")},
+		want:  []want{{"teamviewer", 1, 0, 1}},
+	}, {
+		// xrdp.log + xrdp-sesman.log: two logins that got a session (one
+		// from `+auth-only`, which still made sesman start a desktop), a
+		// connection that never logged in, and a wrong password.
+		name: "xrdp-logs", code: 3,
+		paths: []string{s("linux-vnc-rdp/var_log_xrdp.log"), s("linux-vnc-rdp/var_log_xrdp-sesman.log")},
+		want:  []want{{"xrdp", 2, 2, 0}},
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, code := scan(t, append([]string{"logs", "--tz", "UTC"}, c.paths...)...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d", code, c.code)
+			}
+			if r.Scan.Source.Kind != "files" {
+				t.Errorf("source kind %s", r.Scan.Source.Kind)
+			}
+			for _, w := range c.want {
+				f := finding(t, r, w.tool)
+				if len(f.Incoming) != w.incoming || len(f.Attempts) != w.attempts || len(f.Outgoing) != w.outgoing {
+					t.Errorf("%s: incoming %d attempts %d outgoing %d, want %d %d %d", w.tool, len(f.Incoming), len(f.Attempts), len(f.Outgoing), w.incoming, w.attempts, w.outgoing)
+				}
+			}
+			for _, l := range r.Logs {
+				if l.Status != "ok" {
+					t.Errorf("log %s: %s %v", l.Path, l.Status, l.Errors)
+				}
+			}
+			if c.check != nil && !t.Failed() {
+				c.check(t, r)
+			}
+		})
+	}
+}
