@@ -232,6 +232,13 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	if pl > 0 && pl <= SmallPayloadMax {
 		f.Small[d]++
 	}
+	if pl > 0 {
+		if !f.lastPayload[d].IsZero() && pi.Time.After(f.lastPayload[d]) {
+			f.gapSum[d] += pi.Time.Sub(f.lastPayload[d])
+			f.gaps[d]++
+		}
+		f.lastPayload[d] = pi.Time
+	}
 	sec := int64(pi.Time.Sub(f.First) / time.Second)
 	var inc [2]uint64
 	if p.Proto == decode.ProtoTCP {

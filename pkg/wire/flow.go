@@ -116,7 +116,11 @@ type flowState struct {
 	first10  [2]uint64 // volume in the first SkipSeconds
 	burstRef [2]PacketRef
 	lastPkt  uint64
-	lastOff  int64
+	// payload-packet spacing per direction (keep-alive period for idle flows)
+	lastPayload [2]time.Time
+	gapSum      [2]time.Duration
+	gaps        [2]int
+	lastOff     int64
 
 	inspected   int
 	inspectDone bool

@@ -195,8 +195,8 @@ func (a *Analyzer) decide(f *flowState) {
 			// A port or an address range alone (LAN discovery, a vendor
 			// relay) shows the tool online, not a connection attempt.
 			f.Verdict = VerdictIdle
-			f.Why = fmt.Sprintf("control channel only: %s / %s in %s (%d/%d small payload packets), no sustained bulk",
-				kib(f.volume(0)), kib(f.volume(1)), f.Duration().Round(1e9), f.Small[0], f.Small[1])
+			f.Why = fmt.Sprintf("control channel only: %s / %s in %s (%d/%d small payload packets%s), no sustained bulk",
+				kib(f.volume(0)), kib(f.volume(1)), f.Duration().Round(1e9), f.Small[0], f.Small[1], f.keepAlive())
 		default:
 			attempt(fmt.Sprintf("%s channel without a session: %s / %s in %s", f.Role, kib(f.volume(0)), kib(f.volume(1)), f.Duration().Round(1e6)), f.Label)
 		}
@@ -472,4 +472,19 @@ func (a *Analyzer) record(f *Flow, dir session.Direction) session.Record {
 		r.Notes = append(r.Notes, "the controlling side sent input (many small packets or RFB key/pointer events)")
 	}
 	return r
+}
+
+// keepAlive describes the mean spacing of payload packets per direction
+// (AnyDesk idles with one small record every 15 s each way).
+func (f *flowState) keepAlive() string {
+	var parts []string
+	for d, side := range []string{"client", "server"} {
+		if f.gaps[d] >= 2 {
+			parts = append(parts, fmt.Sprintf("%s every %.1f s", side, (f.gapSum[d]/time.Duration(f.gaps[d])).Seconds()))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; payload " + strings.Join(parts, ", ")
 }
