@@ -170,7 +170,7 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 				Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: "execution", Path: e.Source, Summary: e.Name}}})
 		}
 	}
-	matchSockets(inv, set, tools, pidTool, pidRole)
+	matchSockets(inv, set, tools, pidTool, pidRole, os)
 	// Wire attribution by protocol is generic (RFB is RFB whichever server
 	// speaks it); when a flow's socket belongs to a process of a matched tool,
 	// that tool is the better attribution.
@@ -257,7 +257,7 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 // matchSockets attributes sockets to tools through their owning process, and
 // classifies them: listening, inbound (to a port the tool listens on) or
 // outbound (relay / direct by the signature's ports).
-func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string]*Tool, pidTool map[int32][]*Tool, pidRole map[string]string) {
+func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string]*Tool, pidTool map[int32][]*Tool, pidRole map[string]string, os string) {
 	listen := map[string]map[uint32]bool{} // tool -> listening ports
 	for _, s := range inv.Sockets {
 		if !isListen(s) {
@@ -310,6 +310,9 @@ func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string
 			why := fmt.Sprintf("%s socket %s of pid %d (%s)", sm.Class, tuple(s.Socket), s.PID, t.Sig.Name)
 			if portOnly {
 				why = fmt.Sprintf("%s socket %s on %s's listening port; owner not readable", sm.Class, tuple(s.Socket), t.Sig.Name)
+			}
+			if os == "windows" && s.Proto == "udp" {
+				why += "; Windows reports no remote address for UDP sockets, so a UDP peer is not visible here"
 			}
 			sk := s.Socket
 			t.Matches = append(t.Matches, report.Match{Kind: "socket", Role: sm.Class, NetRole: sm.NetRole, Why: why,
