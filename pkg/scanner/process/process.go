@@ -16,6 +16,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/scanner"
+	"github.com/ratwatch/ratwatch/pkg/source"
 )
 
 // Scanner is the process scanner.
@@ -105,7 +106,7 @@ func hashExe(p inventory.Process, cache map[string]string) string {
 	if runtime.GOOS == "linux" {
 		path = fmt.Sprintf("/proc/%d/exe", p.PID)
 	}
-	f, err := os.Open(path)
+	f, err := source.OpenHost(path)
 	if err != nil {
 		return ""
 	}
