@@ -372,3 +372,162 @@ func (j *joiner) crd(e *event) {
 		j.add(r, e, raw, summary, fields...)
 	}
 }
+
+// ---- LogMeIn host (Application log, provider LogMeIn) -------------------
+//
+// Second-hand layout (session-artifacts.md §6: Ruler, KAPE; no sample):
+//
+//	102 "<user> has successfully logged on from IP address x.x.x.x"
+//	202 "Remote control session started … from IP address x.x.x.x"
+//	205 "… ended a Remote Control Session"
+//
+// A 102 logon and the 202 remote-control start of the same IP (and user,
+// when both name one) within lmiWindow are one session; a 205 ends the
+// open session of the same user / IP, or the only open one.
+
+// lmiWindow joins a 202 to the 102 logon before it.
+const lmiWindow = 10 * time.Minute
+
+var (
+	lmiIPRE    = regexp.MustCompile(`(?i)IP address:?\s*\[?([0-9A-Fa-f.:]+[0-9A-Fa-f])\]?`)
+	lmiByRE    = regexp.MustCompile(`(?i)\b(?:by|for)\s+(?:user\s+)?(.+?)\s+from IP address`)
+	lmiUserPfx = regexp.MustCompile(`(?i)^(?:the\s+)?user\s+`)
+	lmiParenRE = regexp.MustCompile(`\(([0-9A-Fa-f.:]+)\)`)
+)
+
+// lmiText returns the user and remote IP a LogMeIn message names.
+func lmiText(act action, text string) (user, ip string) {
+	text = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(text, "\r", " "), "\n", " "))
+	if m := lmiIPRE.FindStringSubmatch(text); m != nil {
+		if a, _, ok := parseAddr(m[1]); ok {
+			ip = a
+		}
+	} else if m := lmiParenRE.FindStringSubmatch(text); m != nil {
+		if a, _, ok := parseAddr(m[1]); ok {
+			ip = a
+		}
+	}
+	low := strings.ToLower(text)
+	cut := func(marker string) string {
+		if i := strings.Index(low, marker); i > 0 {
+			return strings.TrimSpace(text[:i])
+		}
+		return ""
+	}
+	switch act {
+	case aLMILogon:
+		user = cut(" has successfully logged on")
+		if user == "" {
+			user = cut(" successfully logged on")
+		}
+	case aLMIStart:
+		if m := lmiByRE.FindStringSubmatch(text); m != nil {
+			user = strings.TrimSpace(m[1])
+		}
+	case aLMIEnd:
+		user = cut(" ended a remote control session")
+		if user == "" {
+			user = cut(" has ended a remote control session")
+		}
+		user = strings.TrimSuffix(user, " has")
+	}
+	user = strings.Trim(lmiUserPfx.ReplaceAllString(user, ""), " \"'")
+	if ip != "" {
+		// "alice (203.0.113.5)": keep the name only.
+		if i := strings.Index(user, "("+ip); i > 0 {
+			user = strings.TrimSpace(user[:i])
+		}
+	}
+	return user, ip
+}
+
+func (j *joiner) logMeIn(e *event) {
+	text := e.text()
+	user, ip := lmiText(e.act, text)
+	key := ToolLogMeIn + "|" + strings.ToLower(e.Computer)
+	raw := e.raw()
+	matches := func(r *rec) bool {
+		if ip != "" && r.ip != "" && ip != r.ip {
+			return false
+		}
+		return user == "" || r.user == "" || strings.EqualFold(bareUser(user), r.user)
+	}
+	newRec := func() *rec {
+		r := j.newRec(ToolLogMeIn, e, session.Established)
+		r.id = ip
+		r.ip = ip
+		r.r.RemoteIP = ip
+		r.setUser(user)
+		j.byApp[key] = append(j.byApp[key], r)
+		return r
+	}
+	fill := func(r *rec, fields []string) []string {
+		if ip != "" && r.r.RemoteIP == "" {
+			r.r.RemoteIP, r.ip, r.id = ip, ip, ip
+			fields = append(fields, "remote_ip")
+		}
+		if user != "" && r.r.LocalUser == "" {
+			r.setUser(user)
+			fields = append(fields, "local_user")
+		}
+		return fields
+	}
+	open := func(pred func(*rec) bool) *rec {
+		l := j.byApp[key]
+		for i := len(l) - 1; i >= 0; i-- {
+			if !l[i].closed && pred(l[i]) {
+				return l[i]
+			}
+		}
+		return nil
+	}
+	switch e.act {
+	case aLMILogon:
+		summary := fmt.Sprintf("LogMeIn: %q logged on from %s", user, ip)
+		r := newRec()
+		r.start(e.Time)
+		r.note("logon event 102 has no documented logoff counterpart: without a 205 the end is unknown")
+		j.add(r, e, raw, summary, "start", "direction", "outcome", "remote_ip", "local_user")
+	case aLMIStart:
+		summary := fmt.Sprintf("LogMeIn: remote control session started from %s", ip)
+		r := open(func(r *rec) bool {
+			return !r.connected && matches(r) && !e.Time.IsZero() && !r.last.IsZero() &&
+				e.Time.Sub(r.last) >= 0 && e.Time.Sub(r.last) <= lmiWindow
+		})
+		fields := []string{"outcome"}
+		if r == nil {
+			r = newRec()
+			r.start(e.Time)
+			fields = []string{"start", "direction", "outcome", "remote_ip", "local_user"}
+		} else {
+			fields = fill(r, fields)
+		}
+		r.connected = true
+		r.note("remote control started (event 202)")
+		j.add(r, e, raw, summary, fields...)
+	case aLMIEnd:
+		summary := "LogMeIn: " + firstLine(text)
+		r := open(func(r *rec) bool { return r.connected && matches(r) })
+		if r == nil {
+			var rc []*rec
+			for _, x := range j.byApp[key] {
+				if !x.closed && x.connected {
+					rc = append(rc, x)
+				}
+			}
+			if len(rc) == 1 {
+				r = rc[0]
+				r.note(fmt.Sprintf("end event names %q / %q, start event %q / %q", user, ip, r.r.LocalUser, r.r.RemoteIP))
+			}
+		}
+		if r != nil {
+			r.close(e.Time)
+			j.add(r, e, raw, summary, fill(r, []string{"end"})...)
+			return
+		}
+		r = newRec()
+		r.close(e.Time)
+		r.note("remote control start event not in this log: start unknown")
+		j.add(r, e, raw, summary, "end", "direction", "outcome", "remote_ip", "local_user")
+	}
+}

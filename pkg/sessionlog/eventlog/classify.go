@@ -18,6 +18,7 @@ const (
 	srcScreenConnect
 	srcSplashtop
 	srcCRD
+	srcLogMeIn
 )
 
 const (
@@ -48,6 +49,8 @@ func sourceOf(e *event) src {
 		return srcScreenConnect
 	case pv == "chromoting":
 		return srcCRD
+	case pv == "logmein":
+		return srcLogMeIn
 	}
 	return srcNone
 }
@@ -70,6 +73,7 @@ var relevantIDs = map[src]map[uint32]bool{
 	srcScreenConnect: ids(0, 1, 30, 100, 101, 200, 201),
 	srcSplashtop:     ids(1000, 1001, 1100, 1101),
 	srcCRD:           ids(1, 2, 3, 4),
+	srcLogMeIn:       ids(102, 202, 205),
 }
 
 // anyRelevantID is the union of relevantIDs: most records are dropped on
@@ -112,6 +116,9 @@ const (
 	aCRDDisconnect
 	aCRDDenied
 	aCRDRoute
+	aLMILogon
+	aLMIStart
+	aLMIEnd
 )
 
 // remoteAddr reports whether s is an IP address that is not loopback or
@@ -206,6 +213,8 @@ func classify(e *event) action {
 		default:
 			return aSTTransfer
 		}
+	case srcLogMeIn:
+		return classifyLogMeIn(e)
 	case srcCRD:
 		switch e.ID {
 		case 1:
@@ -248,6 +257,29 @@ func classifyScreenConnect(e *event) action {
 		return aSCTransfer
 	case 30:
 		return aSCEnded
+	}
+	return aNone
+}
+
+// classifyLogMeIn reads the message text first (session-artifacts.md §6,
+// second-hand: the text is all that is documented), then the ID.
+func classifyLogMeIn(e *event) action {
+	l := strings.ToLower(e.text())
+	switch {
+	case strings.Contains(l, "ended a remote control session"):
+		return aLMIEnd
+	case strings.Contains(l, "remote control session started"):
+		return aLMIStart
+	case strings.Contains(l, "successfully logged on"):
+		return aLMILogon
+	}
+	switch e.ID {
+	case 102:
+		return aLMILogon
+	case 202:
+		return aLMIStart
+	case 205:
+		return aLMIEnd
 	}
 	return aNone
 }

@@ -11,7 +11,8 @@
 //   - Splashtop Streamer (tool splashtop): Remote Session/Operational
 //     1000/1001/1100/1101;
 //   - Chrome Remote Desktop host (tool chrome-remote-desktop): Application,
-//     source chromoting, 1/2/3/4.
+//     source chromoting, 1/2/3/4;
+//   - LogMeIn host (tool logmein): Application, provider LogMeIn, 102/202/205.
 //
 // Events of one session are joined into one record (RDP: by TargetLogonId,
 // LSM SessionID, source IP + user and time; the apps: by their session id or
@@ -44,6 +45,7 @@ const (
 	ToolScreenConnect = "screenconnect"
 	ToolSplashtop     = "splashtop"
 	ToolCRD           = "chrome-remote-desktop"
+	ToolLogMeIn       = "logmein"
 )
 
 // Time rules written into records.

@@ -53,7 +53,7 @@ type rec struct {
 
 	// apps
 	id        string
-	connected bool // CRD "client connected" seen
+	connected bool // CRD "client connected" seen; LogMeIn 202 seen
 	relayIP   bool // CRD RemoteIP came from a relay route
 
 	transport bool // RdpCoreTS 131 record
@@ -196,6 +196,8 @@ func (j *joiner) handle(e *event) {
 		j.splashtop(e)
 	case aCRDConnect, aCRDDisconnect, aCRDDenied, aCRDRoute:
 		j.crd(e)
+	case aLMILogon, aLMIStart, aLMIEnd:
+		j.logMeIn(e)
 	}
 }
 
