@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ratwatch/ratwatch/pkg/signature"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -155,29 +157,11 @@ func globMatch(p, s string) bool {
 }
 
 // Error is one policy problem at file:line.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
+type Error = signature.Error
 
-func (e Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
-
-// Errors collects every problem, so the author sees them all at once.
-type Errors []Error
-
-func (es Errors) Error() string {
-	parts := make([]string, len(es))
-	for i, e := range es {
-		parts[i] = e.Error()
-	}
-	return strings.Join(parts, "\n")
-}
+// Errors collects every problem, so the author sees them all at once (the
+// same file:line errors as the signature loader's).
+type Errors = signature.Errors
 
 type rawPolicy struct {
 	Version *int       `yaml:"version"`
@@ -223,13 +207,13 @@ func ParsePolicy(file string, data []byte, knownTool func(string) bool) (*Policy
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil {
 		if err.Error() == "EOF" {
-			return nil, Errors{{file, 0, "empty policy file (expected `version: 1` and an `allow:` list)"}}
+			return nil, Errors{{File: file, Line: 0, Msg: "empty policy file (expected `version: 1` and an `allow:` list)"}}
 		}
 		return nil, yamlErrors(file, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, Errors{{file, extra.Line, "more than one YAML document; a policy is one document"}}
+		return nil, Errors{{File: file, Line: extra.Line, Msg: "more than one YAML document; a policy is one document"}}
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root) // decoded once already
@@ -239,9 +223,9 @@ func ParsePolicy(file string, data []byte, knownTool func(string) bool) (*Policy
 	}
 	var errs Errors
 	if raw.Version == nil {
-		errs = append(errs, Error{file, 1, "missing `version: 1`"})
+		errs = append(errs, Error{File: file, Line: 1, Msg: "missing `version: 1`"})
 	} else if *raw.Version != 1 {
-		errs = append(errs, Error{file, keyLine(doc, "version"), fmt.Sprintf("unsupported policy version %d (this ratwatch reads version 1)", *raw.Version)})
+		errs = append(errs, Error{File: file, Line: keyLine(doc, "version"), Msg: fmt.Sprintf("unsupported policy version %d (this ratwatch reads version 1)", *raw.Version)})
 	}
 	sum := sha256.Sum256(data)
 	p := &Policy{File: file, SHA256: hex.EncodeToString(sum[:])}
@@ -259,7 +243,7 @@ func ParsePolicy(file string, data []byte, knownTool func(string) bool) (*Policy
 			return item.Line
 		}
 		bad := func(key, format string, a ...any) {
-			errs = append(errs, Error{file, line(key), fmt.Sprintf(format, a...)})
+			errs = append(errs, Error{File: file, Line: line(key), Msg: fmt.Sprintf(format, a...)})
 		}
 		e := &Entry{ID: re.ID, Tool: re.Tool, Reason: strings.TrimSpace(re.Reason), File: file, Line: item.Line,
 			Hosts: re.Hosts, Users: re.Users, ExpiresRaw: strings.TrimSpace(re.Expires)}
@@ -310,7 +294,7 @@ func ParsePolicy(file string, data []byte, knownTool func(string) bool) (*Policy
 				if n := valueNode(item, "instance"); n != nil && len(n.Content) > 0 {
 					l = n.Content[0].Line
 				}
-				errs = append(errs, Error{file, l, msg})
+				errs = append(errs, Error{File: file, Line: l, Msg: msg})
 			}
 			e.Instance = inst
 		}
@@ -479,7 +463,7 @@ func yamlErrors(file string, err error) Errors {
 		if m := unknownField.FindStringSubmatch(l); m != nil {
 			l = fmt.Sprintf("unknown field %q", m[1])
 		}
-		out = append(out, Error{file, n, l})
+		out = append(out, Error{File: file, Line: n, Msg: l})
 	}
 	return out
 }
