@@ -18,6 +18,9 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/signature"
 )
 
+// MaxFlowMatches bounds the wire flows listed per tool.
+const MaxFlowMatches = 100
+
 // Process roles.
 const (
 	RoleServer  = "server"  // accepts control of this host
@@ -228,8 +231,26 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 			if fl.Evidence.PID != 0 {
 				why += fmt.Sprintf("; its socket belongs to pid %d", fl.Evidence.PID)
 			}
+			if len(t.Flows) > MaxFlowMatches {
+				continue // counted in the summary match below
+			}
 			t.Matches = append(t.Matches, report.Match{Kind: "flow", Role: fl.Verdict, NetRole: fl.Role, Why: why,
 				Evidence: []evidence.Evidence{fl.Evidence}})
+		}
+	}
+	// A long capture can hold thousands of a tool's flows: the report lists
+	// the first MaxFlowMatches and counts the rest (every session and attempt
+	// is still in the session lists).
+	for _, t := range tools {
+		if n := len(t.Flows) - MaxFlowMatches; n > 0 {
+			count := map[string]int{}
+			for _, fl := range t.Flows[MaxFlowMatches:] {
+				count[fl.Verdict]++
+			}
+			t.Matches = append(t.Matches, report.Match{Kind: "flow", Role: "summary",
+				Why: fmt.Sprintf("%d more flows of %s on the wire not listed (%d session, %d idle, %d attempt); their sessions and attempts are in the session lists",
+					n, t.Sig.Name, count["session"], count["idle"], count["attempt"]),
+				Evidence: []evidence.Evidence{}})
 		}
 	}
 	for _, l := range inv.Logs {
