@@ -3,8 +3,8 @@ package anydesk
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
+	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 )
@@ -54,6 +54,10 @@ func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	var res sessionlog.Result
 	var b bounds
 	rows := 0
+	const chunk = 4096
+	var blocks [][]session.Record
+	blk := make([]session.Record, 0, 64)
+	var evs []evidence.Evidence
 	for rd.Next() {
 		l := bytes.TrimSpace(rd.Bytes())
 		if len(l) == 0 {
@@ -87,43 +91,58 @@ func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		// Remote: "<alias> <id>" or "<id> <id>"; the ID is the last token.
 		var alias, id string
 		if len(rest) > 0 {
-			toks := strings.Fields(string(rest))
-			id = toks[len(toks)-1]
+			toks := bytes.Fields(rest)
+			id = string(toks[len(toks)-1])
 			if len(toks) > 1 {
-				alias = strings.Join(toks[:len(toks)-1], " ")
+				alias = string(bytes.Join(toks[:len(toks)-1], []byte(" ")))
 				if alias == id {
 					alias = ""
 				}
 			}
 		}
-		r := session.Record{Tool: tool, Parser: p.Name(), Direction: dir, Start: session.T(t), TimeRule: connRule, RemoteID: id, RemoteName: alias}
-		fields := []string{"start", "direction", "outcome", "remote_id"}
-		if alias != "" {
-			fields = append(fields, "remote_name")
-		}
-		switch m := string(method); strings.ToLower(m) {
-		case "user":
+		start := session.T(t)
+		r := session.Record{Tool: tool, Parser: p.Name(), Direction: dir, Start: start, TimeRule: connRule, RemoteID: id, RemoteName: alias}
+		notes := notesNoEnd
+		switch {
+		case bytes.EqualFold(method, []byte("user")):
 			r.Outcome, r.AuthMethod = session.Established, "interactive (accepted by the local user)"
-		case "passwd":
+		case bytes.EqualFold(method, []byte("passwd")):
 			r.Outcome, r.AuthMethod = session.Established, "password"
-			r.Notes = append(r.Notes, "unattended-access password is configured")
-		case "token":
+			notes = notesPasswd
+		case bytes.EqualFold(method, []byte("token")):
 			r.Outcome, r.AuthMethod = session.Established, "token"
-		case "rejected":
+		case bytes.EqualFold(method, []byte("rejected")):
 			r.Outcome = session.Rejected
 		default:
 			r.Outcome = session.AttemptOnly
-			r.Notes = append(r.Notes, fmt.Sprintf("unknown connection_trace method %q", m))
+			notes = []string{fmt.Sprintf("unknown connection_trace method %q", method), notesNoEnd[0]}
 		}
-		if r.AuthMethod != "" {
-			fields = append(fields, "auth_method")
-		}
-		r.Notes = append(r.Notes, "connection_trace.txt records no end time")
+		// Shared read-only slices (len == cap, so an append copies).
+		r.Notes = notes
 		r.Key = key(dir, id, "")
-		r.Evidence = append(r.Evidence, ev(p.Name(), &in, rd.N(), rd.Offset(), rd.Bytes(), session.T(t), string(l), fields...))
+		if len(evs) == cap(evs) {
+			evs = make([]evidence.Evidence, 0, chunk)
+		}
+		evs = append(evs, ev(p.Name(), &in, rd.N(), rd.Offset(), rd.Bytes(), start, "connection_trace.txt row", rowFields[b2i(alias != "")][b2i(r.AuthMethod != "")]...))
+		r.Evidence = evs[len(evs)-1 : len(evs) : len(evs)]
 		r.Finish()
 		r.Open = false // the row is complete: this artifact never records an end
-		res.Sessions = append(res.Sessions, r)
+		if len(blk) == cap(blk) {
+			blocks = append(blocks, blk)
+			blk = make([]session.Record, 0, chunk)
+		}
+		blk = append(blk, r)
+	}
+	// Records were kept in fixed blocks (no regrowing of one huge slice):
+	// assemble them once.
+	blocks = append(blocks, blk)
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	res.Sessions = make([]session.Record, 0, n)
+	for _, b := range blocks {
+		res.Sessions = append(res.Sessions, b...)
 	}
 	res.Lines = rd.N()
 	if err := rd.Err(); err != nil {
@@ -134,4 +153,23 @@ func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		return res, fmt.Errorf("%s: %s: no connection_trace row (first problem at offset %d)", p.Name(), in.Path, res.Errors[0].Offset)
 	}
 	return res, nil
+}
+
+// Shared, read-only field and note lists of connection_trace rows (len ==
+// cap, so a later append copies instead of writing into them).
+var (
+	notesNoEnd  = []string{"connection_trace.txt records no end time"}
+	notesPasswd = []string{"unattended-access password is configured", "connection_trace.txt records no end time"}
+	// rowFields[has alias][has auth method]
+	rowFields = [2][2][]string{
+		{{"start", "direction", "outcome", "remote_id"}, {"start", "direction", "outcome", "remote_id", "auth_method"}},
+		{{"start", "direction", "outcome", "remote_id", "remote_name"}, {"start", "direction", "outcome", "remote_id", "remote_name", "auth_method"}},
+	}
+)
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
