@@ -3,6 +3,7 @@ package parsers
 import (
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/anydesk"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/chromoting"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/rustdesk"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/splashtop"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/teamviewer"
@@ -15,11 +16,13 @@ import (
 //	teamviewer-log, teamviewer-connections-incoming, teamviewer-connections (tool teamviewer)
 //	rustdesk (rustdesk), splashtop-splog (splashtop)
 //	tightvnc, ultravnc, realvnc (tools of the same names)
+//	chromoting-syslog (chrome-remote-desktop; Linux/macOS syslog text)
 func appLogs() []sessionlog.Parser {
 	var ps []sessionlog.Parser
 	ps = append(ps, anydesk.Parsers()...)
 	ps = append(ps, teamviewer.Parsers()...)
 	ps = append(ps, rustdesk.Parser{}, splashtop.SPLog{})
 	ps = append(ps, vncwin.Parsers()...)
+	ps = append(ps, chromoting.New())
 	return ps
 }
