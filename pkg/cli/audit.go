@@ -17,7 +17,6 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/engine"
 	"github.com/ratwatch/ratwatch/pkg/exitcode"
 	"github.com/ratwatch/ratwatch/pkg/report"
-	"github.com/ratwatch/ratwatch/pkg/scanners"
 	"github.com/ratwatch/ratwatch/pkg/source"
 )
 
@@ -156,8 +155,7 @@ line) and/or --syslog. See docs/audit.md.`,
 	cmd.Flags().DurationVar(&lockMaxAge, "lock-max-age", audit.DefaultLockMaxAge, "a lock older than this is stale and taken over even if its pid is alive")
 	cmd.Flags().BoolVar(&checkOnly, "check-policy", false, "only validate --policy (and the signatures) and exit")
 	cmd.Flags().BoolVar(&noUpdate, "no-update", false, "do not advance the baseline (try a policy without losing what is new)")
-	cmd.Flags().StringSliceVar(&f.only, "only", nil, "run only these scanners: "+fmt.Sprint(scanners.Names()))
-	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "skip these scanners")
+	f.addSelection(cmd)
 	return cmd
 }
 
@@ -183,17 +181,8 @@ func defaultStateDir() string {
 }
 
 func auditFormat(o outputFlags) (string, error) {
-	format := o.format
-	if format == "" {
-		format = "json"
-		if o.file == "" && isTerminal(os.Stdout) {
-			format = "table"
-		}
-	}
-	if _, err := encode.Get(format); err != nil {
-		return "", err
-	}
-	return format, nil
+	format, _, err := o.resolve()
+	return format, err
 }
 
 // writeAudit writes the report: line formats (ndjson, ecs) with --file are

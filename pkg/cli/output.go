@@ -26,8 +26,9 @@ func (o *outputFlags) add(cmd *cobra.Command) {
 
 func (o *outputFlags) validate() error { return exitcode.ValidLevel(o.failOn) }
 
-// write encodes r and returns the exit code as an error for Execute.
-func (o *outputFlags) write(cmd *cobra.Command, r *report.Report) error {
+// resolve picks the format: -o, else a table on a terminal and JSON when
+// piped or written to --file.
+func (o *outputFlags) resolve() (string, encode.Encoder, error) {
 	format := o.format
 	if format == "" {
 		format = "json"
@@ -36,6 +37,12 @@ func (o *outputFlags) write(cmd *cobra.Command, r *report.Report) error {
 		}
 	}
 	enc, err := encode.Get(format)
+	return format, enc, err
+}
+
+// write encodes r and returns the exit code as an error for Execute.
+func (o *outputFlags) write(cmd *cobra.Command, r *report.Report) error {
+	_, enc, err := o.resolve()
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,12 @@ type scanFlags struct {
 	only, skip []string
 }
 
+// addSelection adds --only / --skip (commands that run the host scanners).
+func (s *scanFlags) addSelection(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&s.only, "only", nil, "run only these scanners: "+fmt.Sprint(scanners.Names()))
+	cmd.Flags().StringSliceVar(&s.skip, "skip", nil, "skip these scanners")
+}
+
 func (s *scanFlags) add(cmd *cobra.Command) {
 	s.out.add(cmd)
 	cmd.Flags().StringSliceVar(&s.signatures, "signatures", nil, "extra signature files or folders to use with the built-in set")
@@ -112,8 +118,7 @@ instead: files, installed software and logs only.`,
 	f.add(cmd)
 	cmd.Flags().StringVar(&root, "root", "", "scan an offline system mounted or copied under this folder")
 	cmd.Flags().StringVar(&osName, "os", "", "operating system of --root (linux, windows, darwin; default: guessed)")
-	cmd.Flags().StringSliceVar(&f.only, "only", nil, "run only these scanners: "+fmt.Sprint(scanners.Names()))
-	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "skip these scanners")
+	f.addSelection(cmd)
 	cmd.Flags().DurationVar(&capDur, "capture", 0, "also capture traffic for this long during the scan (Linux, root) and judge it")
 	cmd.Flags().StringVar(&capIface, "capture-iface", "", "interface for --capture (default: all)")
 	cmd.Flags().StringVar(&capWrite, "capture-write", "", "write the --capture packets to this pcap file")
