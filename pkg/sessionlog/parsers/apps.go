@@ -6,6 +6,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/chromoting"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/rustdesk"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/splashtop"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/supremo"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/teamviewer"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/vncwin"
 )
@@ -17,12 +18,13 @@ import (
 //	rustdesk (rustdesk), splashtop-splog (splashtop)
 //	tightvnc, ultravnc, realvnc (tools of the same names)
 //	chromoting-syslog (chrome-remote-desktop; Linux/macOS syslog text)
+//	supremo (supremo)
 func appLogs() []sessionlog.Parser {
 	var ps []sessionlog.Parser
 	ps = append(ps, anydesk.Parsers()...)
 	ps = append(ps, teamviewer.Parsers()...)
 	ps = append(ps, rustdesk.Parser{}, splashtop.SPLog{})
 	ps = append(ps, vncwin.Parsers()...)
-	ps = append(ps, chromoting.New())
+	ps = append(ps, chromoting.New(), supremo.New())
 	return ps
 }
