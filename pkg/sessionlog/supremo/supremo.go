@@ -50,13 +50,13 @@ func New() Parser { return Parser{} }
 func (Parser) Name() string { return name }
 func (Parser) Tool() string { return tool }
 
-// Sniff: a Supremo timestamp and one of the Supremo markers in the head.
+// Sniff: a Supremo timestamp and one of the documented markers in the head.
 func (Parser) Sniff(head []byte, _ string) bool {
 	head = logkit.TextHead(head)
 	for len(head) > 0 {
 		var l []byte
 		l, head, _ = bytes.Cut(head, []byte{'\n'})
-		if _, k, ok := stamp(l); ok && marker(l[k:]) != mNone {
+		if _, k, ok := stamp(l); ok && documented(l[k:]) {
 			return true
 		}
 	}
@@ -139,6 +139,17 @@ var (
 	hostRE     = regexp.MustCompile(`(?i)\b(?:from|host\s*name|host|computer(?:\s*name)?|pc(?:\s*name)?|name)\s*[:=]?\s*["']?([^\s"',;|()\[\]]+)`)
 	sizeRE     = regexp.MustCompile(`(?i)\(?\s*(?:size\s*[:=]?\s*)?([0-9]+)\s*bytes\s*\)?`)
 )
+
+// documented: one of the documented greps (Sniff uses these only, not the
+// assumed "session started/ended" wording).
+func documented(m []byte) bool {
+	for _, k := range [][]byte{kIncoming, kConnected, kClosed, kFT, kRecv, kSent} {
+		if bytes.Contains(m, k) {
+			return true
+		}
+	}
+	return false
+}
 
 func marker(m []byte) mark {
 	switch {
