@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +38,11 @@ const (
 	name       = "ultraviewer"
 	layoutNote = "UltraViewer log layout from second-hand documentation (Ruler, KAPE): field order assumed, no sample verified"
 	endNote    = "the log records the connection time only: end unknown"
+)
+
+var (
+	notesKnown   = []string{layoutNote, endNote}
+	notesUnknown = []string{layoutNote, endNote, "direction not written on the line: unknown"}
 )
 
 // Parser is the "ultraviewer" parser.
@@ -66,9 +70,7 @@ func (Parser) Sniff(head []byte, _ string) bool {
 }
 
 var (
-	tsRE  = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})/(\d{4})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*([AaPp]\.?[Mm]\.?)?`)
-	idRE  = regexp.MustCompile(`(?:^|[^0-9/:])(\d{3} \d{3} \d{3}|\d{6,12})(?:[^0-9/:]|$)`)
-	dirRE = regexp.MustCompile(`(?i)^(?:in|out|incoming|outgoing|income|outcome|inbound|outbound)$|(?i)\b(?:incoming|outgoing)\b`)
+	idRE = regexp.MustCompile(`(?:^|[^0-9/:])(\d{3} \d{3} \d{3}|\d{6,12})(?:[^0-9/:]|$)`)
 )
 
 type wall struct{ y, mo, d, h, mi, s int }
@@ -94,35 +96,96 @@ func digitsOnly(s string) (string, bool) {
 	return d, true
 }
 
+// digits reads 1..max digits at s[i:]; it returns the value and the index after.
+func digits(s string, i, minN, maxN int) (int, int, bool) {
+	n, j := 0, i
+	for j < len(s) && j-i < maxN && s[j] >= '0' && s[j] <= '9' {
+		n = n*10 + int(s[j]-'0')
+		j++
+	}
+	return n, j, j-i >= minN
+}
+
+// parseTS finds "M/D/YYYY h:mm[:ss][.fff] [AM|PM]" in s (hand-written: it
+// runs on every line); a and b bound it.
 func parseTS(s string) (wall, int, int, bool) {
-	m := tsRE.FindStringSubmatchIndex(s)
-	if m == nil {
-		return wall{}, 0, 0, false
-	}
-	g := func(i int) int {
-		if m[2*i] < 0 {
-			return 0
+	for i := 0; i+12 <= len(s); i++ {
+		if s[i] < '0' || s[i] > '9' || (i > 0 && s[i-1] >= '0' && s[i-1] <= '9') {
+			continue
 		}
-		n, _ := strconv.Atoi(s[m[2*i]:m[2*i+1]])
-		return n
-	}
-	w := wall{mo: g(1), d: g(2), y: g(3), h: g(4), mi: g(5), s: g(6)}
-	if m[14] >= 0 {
-		ap := strings.ToLower(s[m[14]:m[15]])
-		if w.h < 1 || w.h > 12 {
-			return wall{}, 0, 0, false
+		if w, b, ok := tsAt(s, i); ok {
+			return w, i, b, true
 		}
-		if ap[0] == 'p' && w.h != 12 {
-			w.h += 12
-		} else if ap[0] == 'a' && w.h == 12 {
-			w.h = 0
+	}
+	return wall{}, 0, 0, false
+}
+
+func tsAt(s string, i int) (wall, int, bool) {
+	var w wall
+	var ok bool
+	if w.mo, i, ok = digits(s, i, 1, 2); !ok || i >= len(s) || s[i] != '/' {
+		return w, 0, false
+	}
+	if w.d, i, ok = digits(s, i+1, 1, 2); !ok || i >= len(s) || s[i] != '/' {
+		return w, 0, false
+	}
+	if w.y, i, ok = digits(s, i+1, 4, 4); !ok || i >= len(s) || (s[i] != ' ' && s[i] != 'T') {
+		return w, 0, false
+	}
+	for i < len(s) && (s[i] == ' ' || s[i] == 'T') {
+		i++
+	}
+	if w.h, i, ok = digits(s, i, 1, 2); !ok || i >= len(s) || s[i] != ':' {
+		return w, 0, false
+	}
+	if w.mi, i, ok = digits(s, i+1, 2, 2); !ok {
+		return w, 0, false
+	}
+	if i < len(s) && s[i] == ':' {
+		if w.s, i, ok = digits(s, i+1, 2, 2); !ok {
+			return w, 0, false
+		}
+	}
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		if _, j, ok := digits(s, i+1, 1, 9); ok {
+			i = j
+		}
+	}
+	if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		return w, 0, false
+	}
+	j := i
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	if j+1 < len(s) && (s[j]|0x20 == 'a' || s[j]|0x20 == 'p') {
+		k := j + 1
+		if k < len(s) && s[k] == '.' {
+			k++
+		}
+		if k < len(s) && s[k]|0x20 == 'm' && (k+1 == len(s) || !isLetter(s[k+1])) {
+			k++
+			if k < len(s) && s[k] == '.' {
+				k++
+			}
+			if w.h < 1 || w.h > 12 {
+				return w, 0, false
+			}
+			if s[j]|0x20 == 'p' && w.h != 12 {
+				w.h += 12
+			} else if s[j]|0x20 == 'a' && w.h == 12 {
+				w.h = 0
+			}
+			i = k
 		}
 	}
 	if w.mo < 1 || w.mo > 12 || w.d < 1 || w.d > 31 || w.h > 23 || w.mi > 59 || w.s > 60 || w.y < 1990 || w.y > 2200 {
-		return wall{}, 0, 0, false
+		return w, 0, false
 	}
-	return w, m[0], m[1], true
+	return w, i, true
 }
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func dirOf(s string) session.Direction {
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -182,8 +245,12 @@ func fields(l string) (parsed, bool) {
 		}
 	}
 	if p.dir == "" {
-		if m := dirRE.FindString(l); m != "" {
-			p.dir = dirOf(m)
+		// "incoming"/"outgoing" within a field's text.
+		switch {
+		case strings.Contains(l, "ncoming") || strings.Contains(l, "NCOMING"):
+			p.dir = session.Incoming
+		case strings.Contains(l, "utgoing") || strings.Contains(l, "UTGOING"):
+			p.dir = session.Outgoing
 		}
 	}
 	for i, f := range parts {
@@ -245,9 +312,10 @@ func (p Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		}
 		r := session.Record{Tool: tool, Parser: name, Direction: dir, Outcome: session.Established, Start: session.T(t), TimeRule: rule,
 			RemoteID: f.id, RemoteName: f.name, Key: tool + "|" + f.id}
-		r.Notes = []string{layoutNote, endNote}
+		// Shared, capacity-capped note lists: an append by a caller copies.
+		r.Notes = notesKnown[:2:2]
 		if dir == session.DirectionUnknown {
-			r.Notes = append(r.Notes, "direction not written on the line: unknown")
+			r.Notes = notesUnknown[:3:3]
 		}
 		fl := []string{"start", "direction", "outcome", "remote_id"}
 		if f.name != "" {
