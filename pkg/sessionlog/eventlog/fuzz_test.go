@@ -78,6 +78,12 @@ func FuzzParseXML(f *testing.F) {
 		xev{pvLSM, chLSM, "h", 24, 3, "2024-05-01T10:00:06Z", nil, [][2]string{{"User", `H\a`}, {"SessionID", "2"}, {"Address", "1.2.3.4"}}},
 		xev{"chromoting", "Application", "h", 4, 4, "2024-05-01T10:00:07Z", [][2]string{{"", "x@y/z"}, {"", "[::1]:5"}}, nil},
 	))
+	// LogMeIn (documented texts; see logmein_test.go).
+	f.Add(export(
+		xev{"LogMeIn", "Application", "h", 102, 1, "2024-06-01T09:00:00Z", [][2]string{{"", "a has successfully logged on from IP address 203.0.113.5"}}, nil},
+		xev{"LogMeIn", "Application", "h", 202, 2, "2024-06-01T09:00:01Z", [][2]string{{"", "Remote control session started by a from IP address 203.0.113.5"}}, nil},
+		xev{"LogMeIn", "Application", "h", 205, 3, "2024-06-01T09:10:00Z", [][2]string{{"", "a (203.0.113.5) ended a Remote Control Session"}}, nil},
+	))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := New().Parse(sessionlog.Input{Path: "f.xml", R: bytes.NewReader(data)})
 		if err != nil {
