@@ -92,12 +92,43 @@ func dateField(f []string) int {
 		if i > 2 {
 			break
 		}
-		if _, err := time.Parse(connLayout, x); err == nil {
-			return i
+		if dateShaped(x) {
+			if _, err := time.Parse(connLayout, x); err == nil {
+				return i
+			}
 		}
 	}
 	return -1
 }
+
+// dateShaped is a cheap "DD-MM-YYYY hh:mm:ss" shape test: a failed
+// time.Parse allocates its error, and most fields are not dates.
+func dateShaped(x string) bool {
+	return len(x) == 19 && x[2] == '-' && x[5] == '-' && x[10] == ' ' && x[13] == ':' && x[16] == ':'
+}
+
+// connFields[has remote name][has local user][has transfer]: shared,
+// read-only evidence field lists.
+var connFields = func() (t [2][2][2][]string) {
+	for a := 0; a < 2; a++ {
+		for b := 0; b < 2; b++ {
+			for c := 0; c < 2; c++ {
+				f := []string{"start", "end", "direction", "outcome", "remote_id"}
+				if a == 1 {
+					f = append(f, "remote_name")
+				}
+				if b == 1 {
+					f = append(f, "local_user")
+				}
+				if c == 1 {
+					f = append(f, "transfers")
+				}
+				t[a][b][c] = f[:len(f):len(f)]
+			}
+		}
+	}
+	return t
+}()
 
 func (ConnectionsIncoming) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	return parseConn(in, ConnectionsIncoming{}.Name(), session.Incoming)
@@ -121,6 +152,12 @@ func parseConn(in sessionlog.Input, name string, dir session.Direction) (session
 		rule = "UTC as written (Connections.txt; assumed UTC like Connections_incoming.txt)"
 	}
 	rows := 0
+	const connChunk = 4096
+	var blocks [][]session.Record
+	blk := make([]session.Record, 0, 64)
+	var evs []evidence.Evidence
+	var first, last time.Time
+	seen := false
 	for rd.Next() {
 		l := rd.Bytes()
 		if len(bytes.TrimSpace(l)) == 0 {
@@ -139,43 +176,64 @@ func parseConn(in sessionlog.Input, name string, dir session.Direction) (session
 			continue
 		}
 		rows++
-		for _, t := range []time.Time{start, end} {
-			if res.FirstTime == nil || t.Before(*res.FirstTime) {
-				res.FirstTime = session.T(t)
-			}
-			if res.LastTime == nil || t.After(*res.LastTime) {
-				res.LastTime = session.T(t)
-			}
+		if !seen || start.Before(first) {
+			first = start
 		}
+		if !seen || end.After(last) {
+			last = end
+		}
+		seen = true
+		st := session.T(start)
 		r := session.Record{Tool: tool, Parser: name, Direction: dir, Outcome: session.Established,
-			Start: session.T(start), End: session.T(end), TimeRule: rule, RemoteID: strings.ReplaceAll(f[0], " ", "")}
-		fields := []string{"start", "end", "direction", "outcome", "remote_id"}
+			Start: st, End: session.T(end), TimeRule: rule, RemoteID: strings.ReplaceAll(f[0], " ", "")}
+		var hasName, hasUser, hasTransfer int
 		if di >= 2 && f[1] != "" {
 			r.RemoteName = f[1]
-			fields = append(fields, "remote_name")
+			hasName = 1
 		}
 		rest := f[di+2:]
 		if len(rest) > 0 && rest[0] != "" && rest[0] != "<unknown>" {
 			r.LocalUser = rest[0]
-			fields = append(fields, "local_user")
+			hasUser = 1
 		}
 		if len(rest) > 1 && rest[1] != "" {
 			r.Notes = append(r.Notes, "connection type "+rest[1])
 			if strings.EqualFold(rest[1], "Filetransfer") {
-				r.Transfers = append(r.Transfers, session.Transfer{Time: session.T(start), Direction: "unknown", Line: rd.N()})
-				fields = append(fields, "transfers")
+				r.Transfers = append(r.Transfers, session.Transfer{Time: st, Direction: "unknown", Line: rd.N()})
+				hasTransfer = 1
 			}
 		}
 		if len(rest) > 2 && rest[2] != "" {
 			r.Notes = append(r.Notes, "connection GUID "+rest[2])
 		}
 		r.Key = key(dir, r.RemoteID, "")
-		r.Evidence = []evidence.Evidence{{
-			Kind: evidence.KindLogLine, Scanner: name, Summary: strings.Join(f, " | "), Path: in.Path,
-			Line: rd.N(), Offset: rd.Offset(), Raw: evidence.Clip(string(l)), Fields: fields, Time: session.T(start),
-		}}
+		if len(evs) == cap(evs) {
+			evs = make([]evidence.Evidence, 0, connChunk)
+		}
+		evs = append(evs, evidence.Evidence{
+			Kind: evidence.KindLogLine, Scanner: name, Summary: name + " row", Path: in.Path,
+			Line: rd.N(), Offset: rd.Offset(), Raw: evidence.Clip(string(l)), Fields: connFields[hasName][hasUser][hasTransfer], Time: st,
+		})
+		r.Evidence = evs[len(evs)-1 : len(evs) : len(evs)]
 		r.Finish()
-		res.Sessions = append(res.Sessions, r)
+		if len(blk) == cap(blk) {
+			blocks = append(blocks, blk)
+			blk = make([]session.Record, 0, connChunk)
+		}
+		blk = append(blk, r)
+	}
+	// Records were kept in fixed blocks (no regrowing of one huge slice).
+	blocks = append(blocks, blk)
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	res.Sessions = make([]session.Record, 0, n)
+	for _, b := range blocks {
+		res.Sessions = append(res.Sessions, b...)
+	}
+	if seen {
+		res.FirstTime, res.LastTime = session.T(first), session.T(last)
 	}
 	res.Lines = rd.N()
 	if err := rd.Err(); err != nil {
