@@ -3,11 +3,10 @@ package freerdpshadow
 import (
 	"bytes"
 	"github.com/ratwatch/ratwatch/internal/shared"
-	"strings"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"testing"
 	"time"
 
-	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 )
@@ -42,23 +41,9 @@ type exp struct {
 	key        string
 }
 
-func ts(t testing.TB, s string) *time.Time {
-	if s == "" {
-		return nil
-	}
-	v, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &v
-}
+func ts(t testing.TB, s string) *time.Time { return logtest.TS(t, s) }
 
-func sameTime(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return a.Equal(*b)
-}
+func sameTime(a, b *time.Time) bool { return logtest.SameTime(a, b) }
 
 func checkSessions(t *testing.T, got []session.Record, want []exp) {
 	t.Helper()
@@ -95,42 +80,5 @@ func checkSessions(t *testing.T, got []session.Record, want []exp) {
 // data, and that start/end/outcome are each backed by a line.
 func checkEvidence(t *testing.T, path string, data []byte, recs []session.Record) {
 	t.Helper()
-	for i, r := range recs {
-		has := map[string]bool{}
-		for _, e := range r.Evidence {
-			if e.Kind != evidence.KindLogLine || e.Scanner != name || e.Path != path || e.Line < 1 || e.SHA256 != "" {
-				t.Errorf("#%d: bad evidence header %+v", i, e)
-			}
-			if e.Offset < 0 || e.Offset >= int64(len(data)) {
-				t.Errorf("#%d: offset %d outside the file", i, e.Offset)
-				continue
-			}
-			line := data[e.Offset:]
-			if j := bytes.IndexByte(line, '\n'); j >= 0 {
-				line = line[:j]
-			}
-			line = bytes.TrimSuffix(line, []byte("\r"))
-			if string(line) != e.Raw && !strings.HasSuffix(e.Raw, "…") {
-				t.Errorf("#%d: raw %q is not the line at offset %d (%q)", i, e.Raw, e.Offset, line)
-			}
-			for _, f := range e.Fields {
-				has[f] = true
-			}
-		}
-		if r.Start != nil && !has["start"] {
-			t.Errorf("#%d: no evidence for start", i)
-		}
-		if r.End != nil && !has["end"] {
-			t.Errorf("#%d: no evidence for end", i)
-		}
-		if !has["outcome"] && r.Outcome != session.AttemptOnly {
-			t.Errorf("#%d: no evidence for outcome %s", i, r.Outcome)
-		}
-		if r.Input != nil && !has["input"] {
-			t.Errorf("#%d: no evidence for input", i)
-		}
-		if r.Key == "" || r.TimeRule == "" {
-			t.Errorf("#%d: key %q, time rule %q", i, r.Key, r.TimeRule)
-		}
-	}
+	logtest.CheckEvidence(t, path, data, recs, func(session.Record) string { return name })
 }
