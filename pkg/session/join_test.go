@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"bytes"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,25 +18,7 @@ import (
 
 func samples(t *testing.T, sub string) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("no go.mod")
-		}
-		dir = up
-	}
-	p := filepath.Join(dir, "..", "shared", "samples", sub)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("%s absent", p)
-		}
-		t.Fatal(err)
-	}
-	return p
+	return shared.Path(t, "samples/"+sub)
 }
 
 func parseFile(t *testing.T, p sessionlog.Parser, dir, name, path string) []session.Record {

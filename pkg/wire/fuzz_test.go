@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"context"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,22 +48,8 @@ func FuzzAnalyze(f *testing.F) {
 
 // pcapDirNoSkip is pcapDir for fuzz seeding: "" when the captures are absent.
 func pcapDirNoSkip() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
+	if p, ok := shared.File("pcaps"); ok {
+		return p
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "pcaps")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return ""
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,28 +15,7 @@ import (
 // with go.mod. Without it the test is skipped, except in CI.
 func pcapDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "pcaps")
-	if _, err := os.Stat(filepath.Join(p, "SOURCES.md")); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("captures not found at %s", p)
-		}
-		t.Fatalf("captures not found at %s (CI is set)", p)
-	}
-	return p
+	return filepath.Dir(shared.Path(t, "pcaps/SOURCES.md"))
 }
 
 var (

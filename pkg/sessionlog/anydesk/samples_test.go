@@ -2,6 +2,7 @@ package anydesk
 
 import (
 	"bytes"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,28 +18,7 @@ import (
 // in place (MIT, see shared/samples/anydesk/SOURCES.md), not copied.
 func sampleDir(t testing.TB, sub string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = up
-	}
-	p := filepath.Join(dir, "..", "shared", "samples", sub)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("samples folder %s absent (CI unset): %v", p, err)
-		}
-		t.Fatalf("samples folder %s absent: %v", p, err)
-	}
-	return p
+	return shared.Path(t, "samples/"+sub)
 }
 
 func readSample(t testing.TB, name string) []byte {

@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"bytes"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,21 +15,11 @@ import (
 // optionalSample returns a sample's bytes, or nil when the shared samples are
 // not there (fuzz seeds are a bonus, not a requirement).
 func optionalSample(rel string) []byte {
-	dir, err := os.Getwd()
-	if err != nil {
+	p, ok := shared.File("samples/" + rel)
+	if !ok {
 		return nil
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil
-		}
-		dir = parent
-	}
-	b, _ := os.ReadFile(filepath.Join(filepath.Dir(dir), "shared", "samples", rel))
+	b, _ := os.ReadFile(p)
 	return b
 }
 

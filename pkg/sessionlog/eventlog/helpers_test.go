@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"bytes"
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,28 +20,7 @@ import (
 // Without it the test is skipped, unless CI is set (then it fails).
 func samplesDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(filepath.Dir(dir), "shared", "samples")
-	if _, err := os.Stat(s); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("samples missing at %s (CI is set)", s)
-		}
-		t.Skipf("samples not available at %s", s)
-	}
-	return s
+	return shared.Path(t, "samples")
 }
 
 func sample(t testing.TB, rel string) string {
