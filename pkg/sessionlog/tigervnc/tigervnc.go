@@ -401,7 +401,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 			s.add(c, s.ev(s.intern.Cat("connection closing: ", reasonB), fields...))
 		}
 	case "EncodeManager":
-		if v, ok := cut(msg, "Framebuffer updates: "); ok && s.closing != nil {
+		if v, ok := bytes.CutPrefix(msg, []byte("Framebuffer updates: ")); ok && s.closing != nil {
 			c := s.closing
 			n, ok := logkit.Atoi(bytes.TrimSpace(v))
 			if !ok {
@@ -436,13 +436,6 @@ func authName(t string) string {
 		return "plain"
 	}
 	return strings.ToLower(n)
-}
-
-func cut(b []byte, prefix string) ([]byte, bool) {
-	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
-		return nil, false
-	}
-	return b[len(prefix):], true
 }
 
 func (s *state) curT() *time.Time {

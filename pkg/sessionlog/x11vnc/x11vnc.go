@@ -296,51 +296,51 @@ func (s *state) step() {
 	}
 	switch msg[0] {
 	case 'G':
-		if ip, ok := cut(msg, "Got connection from client "); ok {
+		if ip, ok := bytes.CutPrefix(msg, []byte("Got connection from client ")); ok {
 			s.onConnect(string(bytes.TrimSpace(ip)))
 		}
 	case 'i':
-		if rest, ok := cut(msg, "incr accepted_client="); ok {
+		if rest, ok := bytes.CutPrefix(msg, []byte("incr accepted_client=")); ok {
 			s.onAccepted(rest)
 		}
 	case 'C':
-		if v, ok := cut(msg, "Client Protocol Version "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("Client Protocol Version ")); ok {
 			s.onVersion(bytes.TrimSpace(v))
-		} else if rest, ok := cut(msg, "Client "); ok && bytes.HasSuffix(rest, []byte(" gone")) {
+		} else if rest, ok := bytes.CutPrefix(msg, []byte("Client ")); ok && bytes.HasSuffix(rest, []byte(" gone")) {
 			s.gone = &gone{ip: string(rest[:len(rest)-5]), ev: s.ev("client disconnected", "end"), t: s.curT()}
 		}
 	case 'r':
 		s.onRFB(msg)
 	case 'a':
-		if ip, ok := cut(msg, "authProcessClientMessage: authentication failed from "); ok {
+		if ip, ok := bytes.CutPrefix(msg, []byte("authProcessClientMessage: authentication failed from ")); ok {
 			s.onAuthFailed(string(bytes.TrimSpace(ip)), "authentication failed (wrong VNC password)")
-		} else if ip, ok := cut(msg, "accept_client: rejected: "); ok {
+		} else if ip, ok := bytes.CutPrefix(msg, []byte("accept_client: rejected: ")); ok {
 			s.onReject(string(ip), "rejected by x11vnc's accept command")
-		} else if ip, ok := cut(msg, "accept_client: popup rejected: "); ok {
+		} else if ip, ok := bytes.CutPrefix(msg, []byte("accept_client: popup rejected: ")); ok {
 			s.onReject(string(ip), "rejected by the local user at x11vnc's accept popup")
-		} else if ip, ok := cut(msg, "accept_client: viewonly: "); ok {
+		} else if ip, ok := bytes.CutPrefix(msg, []byte("accept_client: viewonly: ")); ok {
 			if c := s.newest(string(ip), func(c *conn) bool { return c.ph < phNormal }); c != nil {
 				c.note("accepted view-only by x11vnc's accept command/popup: input from the client is ignored")
 			}
-		} else if ip, ok := cut(msg, "accept_client: popup accepted: "); ok {
+		} else if ip, ok := bytes.CutPrefix(msg, []byte("accept_client: popup accepted: ")); ok {
 			if c := s.newest(string(ip), func(c *conn) bool { return c.ph < phNormal }); c != nil {
 				c.note("accepted by the local user at x11vnc's accept popup")
 			}
 		}
 	case 'd':
-		if rest, ok := cut(msg, "denying "); ok {
+		if rest, ok := bytes.CutPrefix(msg, []byte("denying ")); ok {
 			s.onReject("", "denied by x11vnc: "+string(rest))
 		}
 	case ' ':
-		if ip, ok := cut(msg, "  refusing new client "); ok {
+		if ip, ok := bytes.CutPrefix(msg, []byte("  refusing new client ")); ok {
 			s.onReject(string(ip), "refused: the server does not accept another client")
 		}
 	case 'N':
-		if ip, ok := cut(msg, "Not shared - closing connection to client "); ok {
+		if ip, ok := bytes.CutPrefix(msg, []byte("Not shared - closing connection to client ")); ok {
 			s.onReject(string(ip), "closed: the client asked for a non-shared session and another client is connected")
 		}
 	case 'c':
-		if rest, ok := cut(msg, "client_set_net: "); ok {
+		if rest, ok := bytes.CutPrefix(msg, []byte("client_set_net: ")); ok {
 			ip := rest
 			if i := bytes.IndexByte(rest, ' '); i >= 0 {
 				ip = rest[:i]
@@ -350,7 +350,7 @@ func (s *state) step() {
 			s.onReject("", "new connections were blocked")
 		}
 	case 'P':
-		if rest, ok := cut(msg, "Pixel format for client "); ok {
+		if rest, ok := bytes.CutPrefix(msg, []byte("Pixel format for client ")); ok {
 			s.onProof(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(":"))), "the client set its pixel format: normal RFB messages were handled")
 		}
 	case 'E', 'U', 'D', 'S':
@@ -366,13 +366,13 @@ func (s *state) step() {
 			s.onProof(string(bytes.TrimSpace(msg[i+len(" for client "):])), "the client set its encodings: normal RFB messages were handled")
 		}
 	case 'L':
-		if v, ok := cut(msg, "Listening for VNC connections on TCP port "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("Listening for VNC connections on TCP port ")); ok {
 			if n, err := strconv.Atoi(string(bytes.TrimSpace(v))); err == nil && n > 0 && n < 65536 {
 				s.port = uint32(n)
 			}
 		}
 	case 'p':
-		if v, ok := cut(msg, "passing arg to libvncserver: "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("passing arg to libvncserver: ")); ok {
 			if !s.inArgs {
 				s.newRun()
 			}
@@ -396,13 +396,6 @@ func isEncodingMsg(msg []byte) bool {
 		}
 	}
 	return false
-}
-
-func cut(b []byte, prefix string) ([]byte, bool) {
-	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
-		return nil, false
-	}
-	return b[len(prefix):], true
 }
 
 // curT returns the current line's time. Records and evidence of one second
@@ -548,7 +541,7 @@ func (s *state) onRFB(msg []byte) {
 	switch {
 	case bytes.HasPrefix(msg, []byte("rfbProcessClientSecurityType: ")):
 		rest := msg[len("rfbProcessClientSecurityType: "):]
-		if v, ok := cut(rest, "executing handler for type "); ok {
+		if v, ok := bytes.CutPrefix(rest, []byte("executing handler for type ")); ok {
 			n, ok := logkit.Atoi(bytes.TrimSpace(v))
 			if !ok {
 				return

@@ -180,7 +180,7 @@ func (rd *reader) next() bool {
 			rest = bytes.TrimLeft(rest[i+1:], " ")
 		}
 	}
-	if v, ok := cut(rest, "[pid:"); ok {
+	if v, ok := bytes.CutPrefix(rest, []byte("[pid:")); ok {
 		if i := bytes.IndexByte(v, ']'); i > 0 {
 			f := v[:i]
 			if j := bytes.IndexByte(f, ' '); j > 0 {
@@ -224,13 +224,6 @@ func (rd *reader) result() sessionlog.Result {
 		res.FirstTime, res.LastTime = session.T(rd.first), session.T(rd.last)
 	}
 	return res
-}
-
-func cut(b []byte, prefix string) ([]byte, bool) {
-	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
-		return nil, false
-	}
-	return b[len(prefix):], true
 }
 
 // after returns what follows the first occurrence of sep.
@@ -419,7 +412,7 @@ func (s *xstate) step(msg []byte) {
 				return
 			}
 		}
-		if v, ok := cut(msg, "Security protocol: "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("Security protocol: ")); ok {
 			if c := s.pick(func(c *xconn) bool { return !c.secSeen }); c != nil {
 				c.secSeen = true
 				c.note("RDP security protocol " + string(v))
@@ -427,12 +420,12 @@ func (s *xstate) step(msg []byte) {
 			return
 		}
 	case 'A':
-		if rest, ok := cut(msg, "A connection received from "); ok {
+		if rest, ok := bytes.CutPrefix(msg, []byte("A connection received from ")); ok {
 			s.onAccept(rest)
 			return
 		}
 	case 'C':
-		if v, ok := cut(msg, "Connected client computer name: "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("Connected client computer name: ")); ok {
 			if c := s.pick(func(c *xconn) bool { return !c.nameSeen }); c != nil {
 				c.nameSeen = true
 				c.rec.RemoteName = strings.TrimSpace(string(v))
@@ -441,7 +434,7 @@ func (s *xstate) step(msg []byte) {
 			return
 		}
 	case 'T':
-		if rest, ok := cut(msg, "TLS connection established from "); ok {
+		if rest, ok := bytes.CutPrefix(msg, []byte("TLS connection established from ")); ok {
 			ip, pt, info := tlsLine(rest)
 			if c := s.byAddr(ip, pt); c != nil {
 				c.note("TLS: " + info)
@@ -449,7 +442,7 @@ func (s *xstate) step(msg []byte) {
 			return
 		}
 	case 'N':
-		if rest, ok := cut(msg, "Non-TLS connection established from "); ok {
+		if rest, ok := bytes.CutPrefix(msg, []byte("Non-TLS connection established from ")); ok {
 			ip, pt, info := tlsLine(rest)
 			if c := s.byAddr(ip, pt); c != nil {
 				c.note("no TLS (standard RDP security): " + info)
@@ -465,25 +458,25 @@ func (s *xstate) step(msg []byte) {
 			}
 			return
 		}
-		if v, ok := cut(msg, "starting xrdp with pid "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("starting xrdp with pid ")); ok {
 			if n, ok := logkit.Atoi(bytes.TrimSpace(v)); ok {
 				s.listenPID[n] = true
 			}
 			return
 		}
 	case 'l', 'x':
-		if v, ok := cut(msg, "xrdp_wm_log_msg: "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("xrdp_wm_log_msg: ")); ok {
 			msg = v
 		}
-		if v, ok := cut(msg, "login successful for user "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("login successful for user ")); ok {
 			s.onLogin(true, v)
 			return
 		}
-		if v, ok := cut(msg, "login failed for user "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("login failed for user ")); ok {
 			s.onLogin(false, v)
 			return
 		}
-		if v, ok := cut(msg, "lib_mod_log_peer: "); ok {
+		if v, ok := bytes.CutPrefix(msg, []byte("lib_mod_log_peer: ")); ok {
 			s.onPeer(v)
 			return
 		}
