@@ -1,5 +1,7 @@
 // Package decode turns link-layer frames into the few transport facts the
-// flow tracker needs, with gopacket's zero-allocation DecodingLayerParser.
+// flow tracker needs: common frames on a fast path that reads the headers in
+// place (fast.go), everything else with gopacket's zero-allocation
+// DecodingLayerParser.
 //
 // Supported link types: Ethernet (with 802.1Q / QinQ tags), Linux cooked
 // capture v1 and v2 (SLL, SLL2), BSD NULL and OpenBSD LOOP, raw IP (IPv4 and
@@ -139,8 +141,18 @@ func firstLayer(linkType uint32, data []byte) (gopacket.LayerType, bool) {
 
 // Decode fills p from one frame. It returns nil for TCP and UDP packets, one
 // of the sentinel errors above for other traffic, or a decoding error for a
-// malformed frame. It never panics on hostile input.
+// malformed frame. It never panics on hostile input. p is only meaningful
+// when the result is nil.
 func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) error {
+	if err, ok := fast(linkType, data, p); ok {
+		return err
+	}
+	return d.decodeGopacket(linkType, data, p)
+}
+
+// decodeGopacket decodes with gopacket's DecodingLayerParser: every frame
+// the fast path does not take.
+func (d *Decoder) decodeGopacket(linkType uint32, data []byte, p *Packet) error {
 	first, ok := firstLayer(linkType, data)
 	if !ok {
 		return ErrUnsupportedLink
@@ -229,13 +241,6 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) error {
 		}
 		return ErrNotTransport
 	}
-	switch {
-	case p.PayloadLen <= 0 || p.PayloadLen > 1<<20:
-		// Missing or bogus length fields: trust what was captured.
-		p.PayloadLen = len(p.Payload)
-	case p.PayloadLen < len(p.Payload):
-		// Link-layer padding after the IP packet.
-		p.Payload = p.Payload[:p.PayloadLen]
-	}
+	finishPayload(p)
 	return nil
 }

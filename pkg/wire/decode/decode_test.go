@@ -8,7 +8,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-func ipTCP(t *testing.T, v6 bool) []byte {
+func ipTCP(t testing.TB, v6 bool) []byte {
 	t.Helper()
 	b := gopacket.NewSerializeBuffer()
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
