@@ -12,7 +12,6 @@
 package pcapfile
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -38,8 +37,9 @@ const (
 	MaxBlock = MaxPacket + 64*1024
 	// MaxInterfaces bounds the interface descriptions of one pcapng section.
 	MaxInterfaces = 1024
-	// readBufferSize is the bufio buffer in front of the file.
-	readBufferSize = MaxPacket // ≥ any record, so every packet can be read in place
+	// readBufferSize is the bufio buffer in front of a stream that cannot be
+	// mapped: ≥ any record, so every packet can be read in place.
+	readBufferSize = MaxBlock
 )
 
 // Magic numbers.
@@ -102,7 +102,8 @@ type ngInterface struct {
 
 // Reader reads packets from a pcap or pcapng stream.
 type Reader struct {
-	r      *bufio.Reader
+	r      source
+	close  func() error
 	off    int64 // bytes consumed so far
 	format Format
 	buf    []byte
@@ -123,8 +124,24 @@ type Reader struct {
 
 // NewReader reads the file header and returns a reader positioned on the
 // first packet.
+//
+// A regular *os.File is memory-mapped a window at a time instead of read
+// through a buffer; Close releases the mapping (it does not close the file).
 func NewReader(r io.Reader) (*Reader, error) {
-	pr := &Reader{r: bufio.NewReaderSize(r, readBufferSize), buf: make([]byte, 0, 4096)}
+	src, closeSrc := newSource(r)
+	pr := &Reader{r: src, close: closeSrc, buf: make([]byte, 0, 4096)}
+	pr, err := pr.start()
+	if err != nil {
+		_ = closeSrc()
+	}
+	return pr, err
+}
+
+// Close releases the reader's memory map, if any. The underlying file is
+// left open (it belongs to the caller). The reader cannot be used after.
+func (r *Reader) Close() error { return r.close() }
+
+func (pr *Reader) start() (*Reader, error) {
 	m, err := pr.r.Peek(4)
 	if err != nil {
 		if len(m) == 0 && errors.Is(err, io.EOF) {
@@ -218,12 +235,14 @@ func (r *Reader) packet() *Packet { return &r.pktStore }
 
 func (r *Reader) nextPcap() (*Packet, error) {
 	start := r.off
-	h := r.hdr[:16]
-	n, err := r.readFull(h)
+	h, err := r.r.Peek(16)
 	if err != nil {
+		n := len(h)
 		if n == 0 && errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
+		_, _ = r.r.Discard(n)
+		r.off += int64(n)
 		r.index++
 		return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet record header (%d of 16 bytes)", n)
 	}
@@ -235,24 +254,17 @@ func (r *Reader) nextPcap() (*Packet, error) {
 	if capLen > MaxPacket {
 		return nil, r.errf(start, nil, "bogus captured length %d (max %d)", capLen, MaxPacket)
 	}
-	// Zero copy: the packet is read in place from the bufio buffer (it
-	// stays valid until the next call), except when it is larger.
-	var data []byte
-	if int(capLen) <= readBufferSize {
-		b, err := r.r.Peek(int(capLen))
-		if err != nil {
-			r.off += int64(len(b))
-			return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet data (%d of %d bytes)", len(b), capLen)
-		}
-		data = b
-		_, _ = r.r.Discard(int(capLen))
-		r.off += int64(capLen)
-	} else {
-		data = r.grow(int(capLen))
-		if n, err := r.readFull(data); err != nil {
-			return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet data (%d of %d bytes)", n, capLen)
-		}
+	// Zero copy: the record is read in place from the map or buffer (it
+	// stays valid until the next call).
+	rec, err := r.r.Peek(16 + int(capLen))
+	if err != nil {
+		_, _ = r.r.Discard(len(rec))
+		r.off += int64(len(rec))
+		return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet data (%d of %d bytes)", len(rec)-16, capLen)
 	}
+	data := rec[16:]
+	_, _ = r.r.Discard(len(rec))
+	r.off += int64(len(rec))
 	var t time.Time
 	if r.nanos {
 		t = time.Unix(int64(sec), int64(frac)).UTC()

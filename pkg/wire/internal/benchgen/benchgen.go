@@ -32,6 +32,7 @@ func load(path string) ([]packet, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	defer r.Close()
 	var out []packet
 	var first time.Time
 	var span time.Duration
