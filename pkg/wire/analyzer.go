@@ -70,7 +70,9 @@ type Analyzer struct {
 	tail    *flowState // least recently active
 	last    *flowState // flow of the previous packet (nil when closed)
 	nextID  uint64
-	now     time.Time
+	timed   bool  // a packet was seen: firstNs and lastNs are set
+	firstNs int64 // capture time span (Unix ns); lastNs is "now" for expiry
+	lastNs  int64
 	sweepIn int
 
 	rep       Report
@@ -119,7 +121,7 @@ func NewAnalyzer(name string, opts Options) *Analyzer {
 	}
 	a.rep.Name = name
 	if a.sigs == nil {
-		s, err := signature.Builtin(signature.Options{})
+		s, err := signature.Builtin(signature.Options{SkipExamples: true})
 		if err != nil {
 			a.rep.Warnings = append(a.rep.Warnings, "signature set not loaded, names are not attributed: "+err.Error())
 		}
@@ -140,6 +142,7 @@ func Analyze(ctx context.Context, r io.Reader, name string, opts Options) (*Repo
 		rep.Error = err.Error()
 		return rep, err
 	}
+	defer pr.Close()
 	a.rep.Format = string(pr.Format())
 	var readErr error
 	for n := 0; ; n++ {
@@ -175,15 +178,16 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	st := &a.rep.Stats
 	st.Packets++
 	st.Bytes += uint64(len(data))
-	if a.rep.First.IsZero() || pi.Time.Before(a.rep.First) {
-		a.rep.First = pi.Time
+	// Time arithmetic in integer nanoseconds: time.Time's Sub and After
+	// cost more than the rest of the per-packet work together.
+	ns := pi.Time.UnixNano()
+	if !a.timed || ns < a.firstNs {
+		a.rep.First, a.firstNs = pi.Time, ns
 	}
-	if pi.Time.After(a.rep.Last) {
-		a.rep.Last = pi.Time
+	if !a.timed || ns > a.lastNs {
+		a.rep.Last, a.lastNs = pi.Time, ns
 	}
-	if pi.Time.After(a.now) {
-		a.now = pi.Time
-	}
+	a.timed = true
 	p := &a.pkt
 	switch err := a.dec.Decode(linkType, data, p); {
 	case err == nil:
@@ -223,8 +227,8 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	a.last = f
 	d := f.dirOf(srcIsA)
 	f.Packets[d]++
-	if pi.Time.After(f.Last) {
-		f.Last = pi.Time
+	if ns > f.lastNs {
+		f.Last, f.lastNs = pi.Time, ns
 	}
 	f.lastPkt, f.lastOff = pi.Index, pi.Offset
 	pl := uint64(p.PayloadLen)
@@ -233,13 +237,13 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 		f.Small[d]++
 	}
 	if pl > 0 {
-		if !f.lastPayload[d].IsZero() && pi.Time.After(f.lastPayload[d]) {
-			f.gapSum[d] += pi.Time.Sub(f.lastPayload[d])
+		if f.payloadSeen[d] && ns > f.lastPayloadNs[d] {
+			f.gapSum[d] += time.Duration(ns - f.lastPayloadNs[d])
 			f.gaps[d]++
 		}
-		f.lastPayload[d] = pi.Time
+		f.lastPayloadNs[d], f.payloadSeen[d] = ns, true
 	}
-	sec := int64(pi.Time.Sub(f.First) / time.Second)
+	sec := (ns - f.firstNs) / int64(time.Second)
 	var inc [2]uint64
 	if p.Proto == decode.ProtoTCP {
 		if p.Flags&decode.FlagSYN != 0 {
@@ -327,6 +331,7 @@ func (a *Analyzer) newFlow(k flowKey, srcIsA bool, p *decode.Packet, pi *PacketI
 		f.Proto = "tcp"
 	}
 	f.First, f.Last = pi.Time, pi.Time
+	f.firstNs, f.lastNs = pi.Time.UnixNano(), pi.Time.UnixNano()
 	f.FirstPacket = a.ref(pi, "")
 	// Orientation: SYN decides; else the port that looks like a service.
 	srcIsClient := true
@@ -415,7 +420,7 @@ func (a *Analyzer) touch(f *flowState) {
 func (a *Analyzer) sweep() {
 	for n := 0; n < 256 && a.tail != nil; n++ {
 		f := a.tail
-		idle := a.now.Sub(f.Last)
+		idle := time.Duration(a.lastNs - f.lastNs)
 		switch {
 		case idle > a.opts.IdleTimeout:
 			a.closeFlow(f, "idle-timeout")

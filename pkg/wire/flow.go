@@ -117,10 +117,13 @@ type flowState struct {
 	burstRef [2]PacketRef
 	lastPkt  uint64
 	// payload-packet spacing per direction (keep-alive period for idle flows)
-	lastPayload [2]time.Time
-	gapSum      [2]time.Duration
-	gaps        [2]int
-	lastOff     int64
+	lastPayloadNs [2]int64
+	payloadSeen   [2]bool
+	gapSum        [2]time.Duration
+	firstNs       int64 // First and Last as Unix ns, for arithmetic
+	lastNs        int64
+	gaps          [2]int
+	lastOff       int64
 
 	inspected   int
 	inspectDone bool
