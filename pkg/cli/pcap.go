@@ -95,8 +95,11 @@ func analyzeFile(ctx context.Context, path string, wopt wire.Options, progress b
 		return inventory.Inventory{Statuses: []inventory.ScannerStatus{{Name: "capture " + path, Status: inventory.StatusFailed, Reason: err.Error()}}}
 	}
 	defer fh.Close()
-	var r = readerWithProgress(fh, path, progress)
-	rep, err := wire.Analyze(ctx, r, path, wopt)
+	if pp := newProgress(fh, path, progress); pp != nil {
+		wopt.Progress = pp.update
+		defer pp.done()
+	}
+	rep, err := wire.Analyze(ctx, fh, path, wopt)
 	if rep == nil {
 		return inventory.Inventory{Statuses: []inventory.ScannerStatus{{Name: "capture " + path, Status: inventory.StatusFailed, Reason: err.Error()}}}
 	}
@@ -141,7 +144,7 @@ ties flows to processes through the socket table.`,
 			r, err := engine.Run(cmd.Context(), engine.Options{Command: "capture", Source: source.Live(), Signatures: set, Location: loc,
 				FailOn: f.out.failOn, NoScanners: true, Kind: "capture", Extra: extra, Live: &live})
 			if capErr != nil {
-				return fmt.Errorf("capture: %w", capErr)
+				return capErr // "capture on IF: …", "capture: …"
 			}
 			if err != nil {
 				return err

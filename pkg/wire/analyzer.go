@@ -47,6 +47,9 @@ type Options struct {
 	// OnFlow, when set, is called with every flow as it is closed out,
 	// including evicted ones and those not kept in Report.Flows.
 	OnFlow func(*Flow)
+	// Progress, when set, is called now and then during Analyze with the
+	// number of bytes of the capture read so far.
+	Progress func(read int64)
 }
 
 // PacketInfo locates one packet in its capture.
@@ -144,23 +147,7 @@ func Analyze(ctx context.Context, r io.Reader, name string, opts Options) (*Repo
 	}
 	defer pr.Close()
 	a.rep.Format = string(pr.Format())
-	var readErr error
-	for n := 0; ; n++ {
-		if n&4095 == 0 {
-			if err := ctx.Err(); err != nil {
-				readErr = err
-				break
-			}
-		}
-		p, err := pr.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = err
-			}
-			break
-		}
-		a.Packet(p.LinkType, PacketInfo{Time: p.Time, Index: p.Index, Offset: p.Offset}, p.Data)
-	}
+	readErr := a.read(ctx, pr)
 	rep := a.Finish()
 	if readErr != nil {
 		rep.Error = readErr.Error()
@@ -175,9 +162,18 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 	if a.finished {
 		return
 	}
+	err := a.dec.Decode(linkType, data, &a.pkt)
+	a.decoded(&pi, len(data), &a.pkt, err)
+}
+
+// decoded analyses one frame of n bytes once decoded into p (err is the
+// decoder's result; p is only read when err is nil). The pipelined reader
+// decodes on another goroutine and calls this in packet order.
+func (a *Analyzer) decoded(pip *PacketInfo, n int, p *decode.Packet, err error) {
+	pi := *pip
 	st := &a.rep.Stats
 	st.Packets++
-	st.Bytes += uint64(len(data))
+	st.Bytes += uint64(n)
 	// Time arithmetic in integer nanoseconds: time.Time's Sub and After
 	// cost more than the rest of the per-packet work together.
 	ns := pi.Time.UnixNano()
@@ -188,8 +184,7 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 		a.rep.Last, a.lastNs = pi.Time, ns
 	}
 	a.timed = true
-	p := &a.pkt
-	switch err := a.dec.Decode(linkType, data, p); {
+	switch {
 	case err == nil:
 	case errors.Is(err, decode.ErrUnsupportedLink):
 		st.UnknownLink++
@@ -208,7 +203,7 @@ func (a *Analyzer) Packet(linkType uint32, pi PacketInfo, data []byte) {
 
 	k, srcIsA := makeKey(p)
 	var f *flowState
-	if a.last != nil && a.last.key == k {
+	if a.last != nil && a.last.key.same(&k) {
 		f = a.last // consecutive packets of one flow: skip the map
 	} else {
 		f = a.flows[k]

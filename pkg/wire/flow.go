@@ -34,6 +34,12 @@ func makeKey(p *decode.Packet) (k flowKey, srcIsA bool) {
 	return k, false
 }
 
+// same compares two keys field by field (the generated struct equality
+// goes through memequal).
+func (k *flowKey) same(o *flowKey) bool {
+	return k.aLo == o.aLo && k.bLo == o.bLo && k.pa == o.pa && k.pb == o.pb && k.aHi == o.aHi && k.bHi == o.bHi && k.proto == o.proto
+}
+
 // activity implements the sustained-activity rule for one flow: per
 // direction, a ring of per-second byte counts over the last WindowSeconds.
 type activity struct {

@@ -49,7 +49,7 @@ func (m *mapped) remap(start int64, length int) error {
 		return fmt.Errorf("mmap at offset %d: %w", start, err)
 	}
 	_ = unix.Madvise(b, unix.MADV_SEQUENTIAL)
-	m.win, m.base = b, start
+	m.win, m.base, m.ahead = b, start, 0
 	return nil
 }
 
