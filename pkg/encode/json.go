@@ -1,7 +1,6 @@
 package encode
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/ratwatch/ratwatch/pkg/report"
@@ -13,8 +12,5 @@ type JSON struct{}
 func (JSON) Name() string { return "json" }
 
 func (JSON) Encode(w io.Writer, r *report.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return writeIndented(w, r)
 }
