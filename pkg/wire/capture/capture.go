@@ -1,10 +1,22 @@
 // Package capture takes packets from a live interface and feeds them to the
-// wire analyzer (`ratwatch capture`).
+// wire analyzer (`ratwatch capture`, `ratwatch scan --capture`). Every
+// platform is pure Go (CGO_ENABLED=0):
 //
-// Linux uses a raw AF_PACKET socket (golang.org/x/sys/unix, no cgo). It needs
-// root or CAP_NET_RAW. gopacket's afpacket and pcapgo.EthernetHandle are not
-// used: both import golang.org/x/net/bpf, which is not in this module's
-// go.sum. Windows (Npcap) and macOS (BPF) are not supported in this build yet.
+//   - Linux: a raw AF_PACKET socket (golang.org/x/sys/unix). Needs root or
+//     CAP_NET_RAW. gopacket's afpacket and pcapgo.EthernetHandle are not used:
+//     both import golang.org/x/net/bpf, which is not in this module's go.sum.
+//   - Windows: Npcap's wpcap.dll, loaded at run time (golang.org/x/sys/windows,
+//     SyscallN): %SystemRoot%\System32\Npcap\wpcap.dll first, then a
+//     WinPcap-compatible System32\wpcap.dll. Without it Open fails with
+//     ErrNoDriver (pointing to https://npcap.com). Interfaces are named as
+//     Npcap lists them (\Device\NPF_{GUID}, \Device\NPF_Loopback), by GUID,
+//     by connection name ("Ethernet", "Wi-Fi") or by description.
+//   - macOS (and FreeBSD): a /dev/bpf* device (golang.org/x/sys/unix, ioctls).
+//     Needs root or read access to the bpf devices.
+//   - elsewhere: ErrNotSupported.
+//
+// A process that may not capture gets ErrNotPermitted (wrapped, with the
+// platform's own words), so callers can say so plainly.
 package capture
 
 import (
@@ -18,11 +30,21 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/wire/pcapfile"
 )
 
-// ErrNotPermitted is returned when the process may not open a packet socket.
-var ErrNotPermitted = errors.New("live capture needs root or CAP_NET_RAW")
+// ErrNotPermitted is returned (wrapped) when the process may not capture:
+// not root / CAP_NET_RAW on Linux, not administrator on Windows (Npcap
+// installed for administrators only), no access to /dev/bpf* on macOS.
+var ErrNotPermitted = errors.New(notPermittedText)
+
+// ErrNoDriver is returned (wrapped) when the platform's capture driver is
+// missing: on Windows, Npcap (wpcap.dll) is not installed.
+var ErrNoDriver = errors.New("live capture needs a packet capture driver")
 
 // ErrNotSupported is returned on platforms without live capture in this build.
-var ErrNotSupported = errors.New("live capture is not supported in this build (Linux only; Npcap/BPF support is a later step)")
+var ErrNotSupported = errors.New("live capture is not supported on this platform (Linux, Windows with Npcap, macOS and FreeBSD only)")
+
+// readTimeout bounds one blocking read so the context and the duration are
+// checked at least this often.
+const readTimeout = 200 * time.Millisecond
 
 // Options configure a live capture.
 type Options struct {

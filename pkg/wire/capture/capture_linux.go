@@ -14,9 +14,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/wire/decode"
 )
 
-// readTimeout bounds one blocking read so the context and the duration are
-// checked at least this often.
-const readTimeout = 200 * time.Millisecond
+const notPermittedText = "live capture needs root or CAP_NET_RAW"
 
 // Handle is an open AF_PACKET socket bound to one interface.
 type Handle struct {

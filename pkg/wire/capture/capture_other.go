@@ -1,8 +1,10 @@
-//go:build !linux
+//go:build !linux && !windows && !darwin && !freebsd
 
 package capture
 
 import "context"
+
+const notPermittedText = "live capture needs root"
 
 // Handle is not available on this platform.
 type Handle struct{ opts Options }
