@@ -283,7 +283,7 @@ func TestWindowsCaptureErrorsUnderWine(t *testing.T) {
 	})
 	t.Run("unknown-interface", func(t *testing.T) {
 		code, out := run(t, nil, nil, "capture", "--iface", "no-such-if", "--duration", "1s", "-o", "json")
-		if code != 1 || !strings.Contains(out, `no such capture interface "no-such-if"`) ||
+		if code != 1 || !strings.Contains(out, `unknown capture interface "no-such-if"`) ||
 			!strings.Contains(out, `"lo" [loopback]`) || !strings.Contains(out, `\Device\NPF_{`) {
 			t.Errorf("exit %d: %s", code, out)
 		}

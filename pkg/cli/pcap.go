@@ -113,10 +113,16 @@ func newCaptureCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "capture",
 		Short: "Capture live traffic for a while and find remote-access sessions in it",
-		Long: `Capture packets on an interface (Linux; needs root or CAP_NET_RAW) for
---duration, optionally writing them to a pcap file, and judge them like
-'ratwatch pcap'. 'ratwatch scan --capture D' does the same alongside a scan and
-ties flows to processes through the socket table.`,
+		Long: `Capture packets on an interface for --duration, optionally writing them
+to a pcap file, and judge them like 'ratwatch pcap'. 'ratwatch scan --capture D'
+does the same alongside a scan and ties flows to processes through the socket
+table.
+
+Linux: needs root or CAP_NET_RAW. Windows: needs Npcap (https://npcap.com),
+loaded at run time, and administrator rights if Npcap is restricted to
+administrators; the interface is Npcap's device name (\Device\NPF_{...}), its
+GUID or the connection name ("Ethernet", "Wi-Fi"). macOS: needs root
+(/dev/bpf*). An unknown interface name lists the devices.`,
 		Example: `  ratwatch capture --iface eth0 --duration 2m --write evidence.pcap`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -154,7 +160,7 @@ ties flows to processes through the socket table.`,
 	}
 	f.add(cmd)
 	w.add(cmd)
-	cmd.Flags().StringVar(&opts.Interface, "iface", "", "interface to capture on (default: all)")
+	cmd.Flags().StringVar(&opts.Interface, "iface", "", "interface to capture on (eth0, Ethernet, en0, lo…)")
 	cmd.Flags().DurationVar(&opts.Duration, "duration", 30*time.Second, "how long to capture")
 	cmd.Flags().StringVar(&opts.WritePath, "write", "", "also write the packets to this pcap file")
 	return cmd

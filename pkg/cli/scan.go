@@ -119,8 +119,8 @@ instead: files, installed software and logs only.`,
 	cmd.Flags().StringVar(&root, "root", "", "scan an offline system mounted or copied under this folder")
 	cmd.Flags().StringVar(&osName, "os", "", "operating system of --root (linux, windows, darwin; default: guessed)")
 	f.addSelection(cmd)
-	cmd.Flags().DurationVar(&capDur, "capture", 0, "also capture traffic for this long during the scan (Linux, root) and judge it")
-	cmd.Flags().StringVar(&capIface, "capture-iface", "", "interface for --capture (default: all)")
+	cmd.Flags().DurationVar(&capDur, "capture", 0, "also capture traffic for this long during the scan and judge it (root; Windows: Npcap and administrator)")
+	cmd.Flags().StringVar(&capIface, "capture-iface", "", "interface for --capture (eth0, Ethernet, en0, lo…)")
 	cmd.Flags().StringVar(&capWrite, "capture-write", "", "write the --capture packets to this pcap file")
 	w.add(cmd)
 	return cmd

@@ -34,7 +34,22 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 func Open(opts Options) (*Handle, error) {
 	ifc, err := net.InterfaceByName(opts.Interface)
 	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
+		// Unknown or empty: say which interfaces exist ("loopback" is lo).
+		ifs, lerr := net.Interfaces()
+		if lerr != nil {
+			return nil, fmt.Errorf("capture: %w", err)
+		}
+		devs := make([]device, len(ifs))
+		for i, x := range ifs {
+			devs[i] = device{Name: x.Name, Loopback: x.Flags&net.FlagLoopback != 0}
+		}
+		d, perr := pickDevice(opts.Interface, devs)
+		if perr != nil {
+			return nil, fmt.Errorf("capture: %w", perr)
+		}
+		if ifc, err = net.InterfaceByName(d.Name); err != nil {
+			return nil, fmt.Errorf("capture: %w", err)
+		}
 	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,7 +167,11 @@ func TestNotPermittedMessage(t *testing.T) {
 	if ErrNotPermitted.Error() != "live capture needs root or CAP_NET_RAW" {
 		t.Fatal(ErrNotPermitted)
 	}
-	if _, err := Open(Options{Interface: "no-such-interface-x"}); err == nil {
-		t.Fatal("no error for a missing interface")
+	// An unknown or empty name lists the interfaces.
+	for _, name := range []string{"no-such-interface-x", ""} {
+		_, err := Open(Options{Interface: name})
+		if !errors.Is(err, ErrUnknownInterface) || !strings.Contains(err.Error(), "lo [loopback]") {
+			t.Errorf("%q: %v", name, err)
+		}
 	}
 }

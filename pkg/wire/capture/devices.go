@@ -10,7 +10,7 @@ import (
 
 // ErrUnknownInterface is returned (wrapped, with the list of devices) when
 // Options.Interface names no capture device.
-var ErrUnknownInterface = errors.New("no such capture interface")
+var ErrUnknownInterface = errors.New("unknown capture interface")
 
 // device is one capture device as the platform lists it.
 type device struct {

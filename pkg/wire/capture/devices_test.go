@@ -59,7 +59,7 @@ func TestPickDeviceErrors(t *testing.T) {
 	}
 	// The error lists every device, with connection name and description.
 	msg := err.Error()
-	for _, s := range []string{`no such capture interface "eth9"`,
+	for _, s := range []string{`unknown capture interface "eth9"`,
 		`\Device\NPF_{4A5C1F1E-0D2B-4C53-9E7A-3B1A2C3D4E5F} "Ethernet" (Intel(R) Ethernet Connection (7) I219-V)`,
 		`\Device\NPF_Loopback (Adapter for loopback traffic capture) [loopback]`} {
 		if !strings.Contains(msg, s) {
