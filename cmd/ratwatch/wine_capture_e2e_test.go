@@ -73,10 +73,13 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 	return 0
 }
 
-// packetSocketOpen reports whether pid or one of its descendants holds an
-// AF_PACKET socket (listed in /proc/net/packet): libpcap has activated the
-// capture, so every packet from now on is seen.
-func packetSocketOpen(pid int) bool {
+// captureReady reports whether pid or one of its descendants has mapped the
+// ring of an AF_PACKET socket (listed in /proc/net/packet; the mapping shows
+// as socket:[inode] in /proc/PID/maps). libpcap creates the socket, binds it
+// to the interface, then sets up and maps the ring: from then on every
+// packet is kept. The socket alone is too early — packets queued before the
+// ring exists are dropped.
+func captureReady(pid int) bool {
 	b, err := os.ReadFile("/proc/net/packet")
 	if err != nil {
 		return false
@@ -84,15 +87,13 @@ func packetSocketOpen(pid int) bool {
 	inodes := map[string]bool{}
 	for _, line := range strings.Split(string(b), "\n")[1:] {
 		if f := strings.Fields(line); len(f) >= 9 {
-			inodes[f[8]] = true
+			inodes["socket:["+f[8]+"]"] = true
 		}
 	}
 	for _, p := range append([]int{pid}, lab.Descendants(pid)...) {
-		dir := filepath.Join("/proc", strconv.Itoa(p), "fd")
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			l, err := os.Readlink(filepath.Join(dir, e.Name()))
-			if err == nil && strings.HasPrefix(l, "socket:[") && inodes[strings.TrimSuffix(l[len("socket:["):], "]")] {
+		maps, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "maps"))
+		for _, line := range strings.Split(string(maps), "\n") {
+			if f := strings.Fields(line); len(f) >= 6 && inodes[f[len(f)-1]] {
 				return true
 			}
 		}
@@ -119,10 +120,10 @@ func TestWindowsCaptureUnderWine(t *testing.T) {
 	cmd, logPath := startWine(t, ctx, p, nil, exe, "capture", "--iface", "lo", "--duration", dur.String(),
 		"-o", "json", "--file", `C:\capture.json`, "--write", `C:\capture.pcap`)
 	start := time.Now()
-	for !packetSocketOpen(cmd.Process.Pid) {
+	for !captureReady(cmd.Process.Pid) {
 		if time.Since(start) > dur/2 {
 			out, _ := os.ReadFile(logPath)
-			t.Fatalf("no packet socket from ratwatch.exe after %s:\n%s", time.Since(start), out)
+			t.Fatalf("no packet capture ring mapped by ratwatch.exe after %s:\n%s", time.Since(start), out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -158,7 +159,7 @@ func TestWindowsCaptureUnderWine(t *testing.T) {
 		}
 	}
 	if flow == nil {
-		t.Fatalf("no wire flow 127.0.0.1:%d → :%d in the vnc finding: %+v", cport, srv.Port, f.Matches)
+		t.Fatalf("no wire flow 127.0.0.1:%d → :%d in the vnc finding: %+v\nwine output:\n%s", cport, srv.Port, f.Matches, out)
 	}
 	if flow.Role != "session" {
 		t.Errorf("flow verdict %s (%s), want session", flow.Role, flow.Why)
