@@ -653,6 +653,11 @@ func TestScanWithLiveCapture(t *testing.T) {
 	if wireSession == nil {
 		t.Fatalf("no incoming session from the wire for port %d: %+v", cport, f.Incoming)
 	}
+	// vncControl sent 4 key and 3 pointer events: the wire counts them
+	// (x11vnc's ServerInit, with its 0xff flags, must be recognised first).
+	if wireSession.Input["key"] != 4 || wireSession.Input["pointer"] != 3 {
+		t.Errorf("input on the wire %v, want 4 key and 3 pointer events", wireSession.Input)
+	}
 	if f.State != "session-active" {
 		os.WriteFile(filepath.Join(os.TempDir(), "ratwatch-capture-test.json"), out.Bytes(), 0o644)
 		t.Errorf("state %s, want session-active", f.State)

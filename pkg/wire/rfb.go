@@ -139,7 +139,9 @@ func (s *rfbState) fail(a *Analyzer, reason []byte, pi *PacketInfo) {
 }
 
 // isServerInit checks the ServerInit layout: width, height, a plausible
-// pixel format and a name length that matches the message.
+// pixel format and a name length that matches the message. The big-endian
+// and true-colour flags are any non-zero value for true (RFC 6143 7.4;
+// x11vnc sends 0xff), so they are not checked.
 func (s *rfbState) isServerInit(b []byte) bool {
 	if len(b) < 24 {
 		return false
@@ -148,7 +150,7 @@ func (s *rfbState) isServerInit(b []byte) bool {
 	bpp := b[4]
 	n := binary.BigEndian.Uint32(b[20:])
 	return w > 0 && h > 0 && w <= 16384 && h <= 16384 && (bpp == 8 || bpp == 16 || bpp == 24 || bpp == 32) &&
-		b[6] <= 1 && b[7] <= 1 && n <= 4096 && 24+int(n) <= len(b)
+		b[5] > 0 && b[5] <= bpp && n <= 4096 && 24+int(n) <= len(b)
 }
 
 func (s *rfbState) serverInitAt(a *Analyzer, b []byte, pi *PacketInfo) {
