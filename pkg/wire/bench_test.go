@@ -36,6 +36,9 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 	big := filepath.Join(b.TempDir(), "large.pcap")
 	b.Run("large-200MB", func(b *testing.B) { benchLarge(b, big, files, sigs) })
+	usePipeline = false
+	b.Run("large-200MB-serial", func(b *testing.B) { benchLarge(b, big, files, sigs) })
+	usePipeline = true
 }
 
 // benchLarge analyses a ≥ 200 MB capture built (once) at big.

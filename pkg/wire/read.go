@@ -8,12 +8,12 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/wire/pcapfile"
 )
 
-// read feeds every packet of pr to the analyzer.
-//
-// A two-goroutine pipeline (read and decode on one core, track flows on the
-// other) was tried and measured slower than this loop: handing ~100 bytes
-// per packet between cores costs as much as the work it moves.
+// read feeds every packet of pr to the analyzer: pipelined over two
+// goroutines when it can (pipeline.go), else in this loop.
 func (a *Analyzer) read(ctx context.Context, pr *pcapfile.Reader) error {
+	if canPipeline(pr) {
+		return a.readPipelined(ctx, pr)
+	}
 	for n := 0; ; n++ {
 		if n&4095 == 0 {
 			if err := ctx.Err(); err != nil {

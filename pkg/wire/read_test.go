@@ -3,8 +3,10 @@ package wire
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/ratwatch/ratwatch/pkg/wire/internal/benchgen"
@@ -41,9 +43,10 @@ func reportJSON(t *testing.T, path string, opts Options, viaFile bool) (string, 
 	return buf.String(), es
 }
 
-// TestMappedMatchesStream: a capture file read through the memory map gives
-// exactly the report of the same bytes read as a stream, on every shared
-// capture, on a 40 MB capture built from them (many map windows) and on
+// TestMappedMatchesStream: a capture file read through the memory map by
+// the two-goroutine pipeline gives exactly the report of the same bytes
+// read as a stream by one goroutine, on every shared capture, on a 40 MB
+// capture built from them (many map windows, hundreds of batches) and on
 // that capture cut mid-record. Progress is reported up to the file size.
 func TestMappedMatchesStream(t *testing.T) {
 	dir := pcapDir(t)
@@ -64,7 +67,9 @@ func TestMappedMatchesStream(t *testing.T) {
 	if err := os.WriteFile(cut, data[:n*2/3], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range append(files, big, cut) {
+	before := pipelinedReads.Load()
+	all := append(files, big, cut)
+	for _, p := range all {
 		var last int64
 		mapped, merr := reportJSON(t, p, Options{Signatures: sigs, Progress: func(n int64) { last = n }}, true)
 		stream, serr := reportJSON(t, p, Options{Signatures: sigs}, false)
@@ -78,5 +83,44 @@ func TestMappedMatchesStream(t *testing.T) {
 		if p == big && last != st.Size() {
 			t.Fatalf("progress ended at %d of %d bytes", last, st.Size())
 		}
+	}
+	if got := pipelinedReads.Load() - before; runtime.GOMAXPROCS(0) > 1 && got != int64(len(all)) {
+		t.Fatalf("%d of %d mapped reads were pipelined", got, len(all))
+	}
+}
+
+// TestPipelineCancel: cancelling in the middle of a pipelined read stops
+// both goroutines and returns the partial report with the context error.
+func TestPipelineCancel(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(pcapDir(t), "*", "*.pcap*"))
+	big := filepath.Join(t.TempDir(), "big.pcap")
+	out, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := benchgen.Build(out, files, 20<<20)
+	out.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var last int64
+	rep, err := Analyze(ctx, f, big, Options{Signatures: fixtureSignatures(t), Progress: func(off int64) {
+		last = off
+		if off > n/3 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || rep == nil || rep.Stats.Packets == 0 {
+		t.Fatalf("err %v, report %v", err, rep != nil)
+	}
+	if last >= n {
+		t.Fatalf("read to the end (%d of %d) despite the cancel", last, n)
 	}
 }

@@ -51,7 +51,9 @@ func compareMapped(t *testing.T, path string) {
 		}
 	}
 	wantPkts, wantEnd := readAll(t, onlyReader{f})
-	for _, win := range []int{8 << 20, 4096, 3 * 4096} {
+	def := mapWindow
+	defer func() { mapWindow = def }()
+	for _, win := range []int{def, 4096, 3 * 4096} {
 		mapWindow = win
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			t.Fatal(err)
@@ -66,7 +68,6 @@ func compareMapped(t *testing.T, path string) {
 			}
 		}
 	}
-	mapWindow = 8 << 20
 }
 
 // TestMappedMatchesBuffered reads every shared capture through the memory
@@ -131,5 +132,60 @@ func TestMappedNotWritten(t *testing.T) {
 	after, _ := os.ReadFile(p)
 	if !bytes.Equal(after, data) {
 		t.Fatal("file changed")
+	}
+}
+
+// TestPinnedKeepsData: a pinned reader keeps every packet's bytes mapped
+// until they are released, across many window changes; released windows
+// are unmapped at the next change.
+func TestPinnedKeepsData(t *testing.T) {
+	def := mapWindow
+	defer func() { mapWindow = def }()
+	mapWindow = 4096
+	var pc bytes.Buffer
+	w, _ := NewWriter(&pc, 1, 0, false)
+	for i := range 300 {
+		_ = w.WritePacket(time.Unix(int64(1700000000+i), 0), bytes.Repeat([]byte{byte(i)}, 200+i%50), 0)
+	}
+	p := filepath.Join(t.TempDir(), "c.pcap")
+	if err := os.WriteFile(p, pc.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !r.Pin() {
+		if runtime.GOOS == "linux" {
+			t.Fatal("a regular file could not be pinned")
+		}
+		t.Skip("no memory map on", runtime.GOOS)
+	}
+	var held [][]byte
+	for {
+		pk, err := r.Next()
+		if err != nil {
+			break
+		}
+		held = append(held, pk.Data)
+	}
+	if len(held) != 300 || len(r.mm.old) < 10 {
+		t.Fatalf("%d packets, %d windows kept", len(held), len(r.mm.old))
+	}
+	for i, d := range held { // still mapped: reading them must not fault
+		if len(d) != 200+i%50 || d[0] != byte(i) || d[len(d)-1] != byte(i) {
+			t.Fatalf("packet %d changed", i+1)
+		}
+	}
+	r.Release(r.Offset())
+	r.mm.unmapReleased()
+	if len(r.mm.old) != 0 {
+		t.Fatalf("%d windows still kept after release", len(r.mm.old))
 	}
 }

@@ -12,3 +12,5 @@ func newMapped(*os.File) *mapped { return nil }
 func (m *mapped) remap(int64, int) error { return nil }
 
 func (m *mapped) close() error { return nil }
+
+func (m *mapped) unmapReleased() {}

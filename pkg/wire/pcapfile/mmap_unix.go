@@ -36,9 +36,16 @@ func newMapped(f *os.File) *mapped {
 
 func (m *mapped) remap(start int64, length int) error {
 	if m.win != nil {
-		_ = unix.Munmap(m.win[:cap(m.win)])
+		if m.pinned {
+			// Packets handed out may still be in use: unmap the window
+			// once they are released.
+			m.old = append(m.old, oldWindow{m.win, m.base + int64(len(m.win))})
+		} else {
+			_ = unix.Munmap(m.win[:cap(m.win)])
+		}
 		m.win = nil
 	}
+	m.unmapReleased()
 	// A file that shrank since it was opened would fault on access to the
 	// missing pages: check before mapping.
 	if st, err := m.f.Stat(); err != nil || st.Size() < start+int64(length) {
@@ -53,8 +60,27 @@ func (m *mapped) remap(start int64, length int) error {
 	return nil
 }
 
+// unmapReleased unmaps the retained windows whose packets are all released.
+func (m *mapped) unmapReleased() {
+	done := m.released.Load()
+	keep := m.old[:0]
+	for _, w := range m.old {
+		if w.end <= done {
+			_ = unix.Munmap(w.b[:cap(w.b)])
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	clear(m.old[len(keep):])
+	m.old = keep
+}
+
 func (m *mapped) close() error {
 	m.err = errClosed
+	for _, w := range m.old {
+		_ = unix.Munmap(w.b[:cap(w.b)])
+	}
+	m.old = nil
 	if m.win == nil {
 		return nil
 	}

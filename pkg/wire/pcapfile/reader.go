@@ -139,6 +139,29 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return pr, err
 }
 
+// Pin makes packet data outlive the next call to Next, so that packets can
+// be handed to another goroutine: a memory-mapped reader then keeps each
+// window mapped until Release has been called with an offset past it. It
+// reports false, and changes nothing, when the reader is not mapped (data is
+// then only valid until the next call, as always). Call before the first
+// Next.
+func (r *Reader) Pin() bool {
+	if r.mm == nil {
+		return false
+	}
+	r.mm.pinned = true
+	return true
+}
+
+// Release tells a pinned reader that every packet record ending at or before
+// file offset off is no longer used. It may be called from another
+// goroutine than Next.
+func (r *Reader) Release(off int64) {
+	if r.mm != nil {
+		r.mm.released.Store(off)
+	}
+}
+
 // Close releases the reader's memory map, if any. The underlying file is
 // left open (it belongs to the caller). The reader cannot be used after.
 func (r *Reader) Close() error { return r.close() }

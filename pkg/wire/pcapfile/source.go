@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync/atomic"
 )
 
 // source is what the reader needs from its input: bufio.Reader's Peek and
@@ -31,7 +32,7 @@ func newSource(r io.Reader) (source, func() error) {
 // mapWindow is the part of a file mapped at a time: it bounds the resident
 // memory whatever the file size (a record larger than it gets a larger
 // window). A variable so tests can make windows small.
-var mapWindow = 8 << 20
+var mapWindow = 4 << 20
 
 // mapped reads a file through a sliding memory map. The file is only read
 // (PROT_READ, MAP_SHARED): nothing is ever written to it.
@@ -45,6 +46,17 @@ type mapped struct {
 
 	ahead int  // read-ahead: lines of win before ahead were touched
 	sink  byte // keeps the read-ahead loads
+
+	// With pinned set (Reader.Pin), replaced windows stay mapped in old
+	// until every packet in them is released (offset ≤ released).
+	pinned   bool
+	released atomic.Int64
+	old      []oldWindow
+}
+
+type oldWindow struct {
+	b   []byte
+	end int64 // file offset just past the window
 }
 
 var errClosed = errors.New("capture reader closed")
