@@ -34,6 +34,8 @@ type Reader struct {
 	off       int64 // offset of the next unread byte
 	n         int
 	line      []byte
+	buf       []byte // line storage when a line cannot be handed out in place
+	clean     int64  // the input up to this offset has no NUL
 	lineOff   int64
 	truncated bool
 	err       error
@@ -144,19 +146,32 @@ func (r *Reader) Next() bool {
 }
 
 func (r *Reader) next8() bool {
-	r.line = r.line[:0]
 	r.truncated = false
 	r.lineOff = r.off
-	for {
-		chunk, err := r.br.ReadSlice('\n')
+	chunk, err := r.br.ReadSlice('\n')
+	if err == nil && r.nulFree(chunk) {
+		// The whole line is in the buffer and has no NUL: hand it out
+		// in place (capacity capped, so an append by the caller copies).
 		r.off += int64(len(chunk))
-		if len(r.line)+len(chunk) <= MaxLine {
-			r.line = append(r.line, chunk...)
+		r.n++
+		b := chunk[:len(chunk)-1]
+		if len(b) > 0 && b[len(b)-1] == '\r' {
+			b = b[:len(b)-1]
+		}
+		r.line = b[:len(b):len(b)]
+		return true
+	}
+	r.buf = r.buf[:0]
+	for {
+		r.off += int64(len(chunk))
+		if len(r.buf)+len(chunk) <= MaxLine {
+			r.buf = append(r.buf, chunk...)
 		} else if !r.truncated {
-			r.line = append(r.line, chunk[:MaxLine-len(r.line)]...)
+			r.buf = append(r.buf, chunk[:MaxLine-len(r.buf)]...)
 			r.truncated = true
 		}
 		if err == bufio.ErrBufferFull {
+			chunk, err = r.br.ReadSlice('\n')
 			continue
 		}
 		if err != nil {
@@ -165,14 +180,36 @@ func (r *Reader) next8() bool {
 			} else {
 				r.err = io.EOF
 			}
-			if len(r.line) == 0 {
+			if len(r.buf) == 0 {
+				r.line = r.buf
 				return false
 			}
 		}
 		break
 	}
 	r.n++
-	r.line = clean(r.line)
+	r.buf = clean(r.buf)
+	r.line = r.buf
+	return true
+}
+
+// nulFree tells whether chunk, the bytes just read by ReadSlice, has no
+// NUL. The buffered bytes after it are checked in the same pass, so most
+// lines cost no scan of their own.
+func (r *Reader) nulFree(chunk []byte) bool {
+	end := r.off + int64(len(chunk))
+	if end <= r.clean {
+		return true
+	}
+	if bytes.IndexByte(chunk, 0) >= 0 {
+		return false
+	}
+	rest, _ := r.br.Peek(r.br.Buffered())
+	i := bytes.IndexByte(rest, 0)
+	if i < 0 {
+		i = len(rest)
+	}
+	r.clean = end + int64(i)
 	return true
 }
 
