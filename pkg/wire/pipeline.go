@@ -58,7 +58,7 @@ func canPipeline(pr *pcapfile.Reader) bool {
 }
 
 // readPipelined reads pr (pinned) with the two-stage pipeline.
-func (a *Analyzer) readPipelined(ctx context.Context, pr *pcapfile.Reader) error {
+func (a *Analyzer) readPipelined(ctx context.Context, pr *pcapfile.Reader) (err error) {
 	pipelinedReads.Add(1)
 	ring := make([]pipeBatch, pipelineRing)
 	free := make(chan int, pipelineRing)
@@ -69,9 +69,11 @@ func (a *Analyzer) readPipelined(ctx context.Context, pr *pcapfile.Reader) error
 	}
 	stop := make(chan struct{})
 	exited := make(chan struct{})
+	var faultErr error // a memory fault in the first stage (guardMapped)
 	go func() { // first stage: read and decode
 		defer close(exited)
 		defer close(full)
+		defer guardMapped(pr, &faultErr)()
 		dec := decode.NewDecoder()
 		for {
 			var i int
@@ -105,6 +107,9 @@ func (a *Analyzer) readPipelined(ctx context.Context, pr *pcapfile.Reader) error
 		// End the first stage and wait for it: the caller closes the reader.
 		close(stop)
 		<-exited
+		if faultErr != nil && err == nil { // full was closed without a final batch
+			err = faultErr
+		}
 	}()
 	for i := range full {
 		b := &ring[i]

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/ratwatch/ratwatch/pkg/wire/internal/benchgen"
@@ -122,5 +123,56 @@ func TestPipelineCancel(t *testing.T) {
 	}
 	if last >= n {
 		t.Fatalf("read to the end (%d of %d) despite the cancel", last, n)
+	}
+}
+
+// TestTruncatedWhileReading: a capture truncated by someone else after it
+// was opened and mapped gives an error naming the offset, not a crash, and
+// the report of what was read before.
+func TestTruncatedWhileReading(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("memory-mapped reading is checked on Linux")
+	}
+	files, _ := filepath.Glob(filepath.Join(pcapDir(t), "*", "*.pcap*"))
+	big := filepath.Join(t.TempDir(), "big.pcap")
+	out, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := benchgen.Build(out, files, 20<<20)
+	out.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pipelined := range []bool{true, false} {
+		usePipeline = pipelined
+		f, err := os.Open(big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truncated := false
+		rep, err := Analyze(context.Background(), f, big, Options{Signatures: fixtureSignatures(t), Progress: func(off int64) {
+			if !truncated && off > n/4 {
+				truncated = true
+				if err := os.Truncate(big, 4096); err != nil {
+					t.Error(err)
+				}
+			}
+		}})
+		f.Close()
+		usePipeline = true
+		if !truncated {
+			t.Fatal("the file was never truncated")
+		}
+		if err == nil || !strings.Contains(err.Error(), "changed while it was read") || rep == nil || rep.Stats.Packets == 0 {
+			t.Fatalf("pipelined %v: err %v, report with %d packets", pipelined, err, rep.Stats.Packets)
+		}
+		// Rebuild the file for the next round.
+		out, _ := os.Create(big)
+		n, _, err = benchgen.Build(out, files, 20<<20)
+		out.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
