@@ -3,8 +3,8 @@ package wire
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"runtime/debug"
 
 	"github.com/ratwatch/ratwatch/pkg/wire/pcapfile"
