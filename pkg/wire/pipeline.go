@@ -70,7 +70,8 @@ func (a *Analyzer) readPipelined(ctx context.Context, pr *pcapfile.Reader) (err 
 	stop := make(chan struct{})
 	exited := make(chan struct{})
 	var faultErr error // a memory fault in the first stage (guardMapped)
-	go func() {        // first stage: read and decode
+	// The first stage: read and decode.
+	go func() {
 		defer close(exited)
 		defer close(full)
 		defer guardMapped(pr, &faultErr)()
