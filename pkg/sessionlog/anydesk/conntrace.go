@@ -3,10 +3,14 @@ package anydesk
 import (
 	"bytes"
 	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/logkit"
 )
 
 // ConnectionTrace parses connection_trace.txt (session-artifacts.md §1.3):
@@ -45,24 +49,49 @@ func (ConnectionTrace) Sniff(head []byte, name string) bool {
 
 const connRule = "UTC as written (connection_trace.txt, minute resolution)"
 
+// connRow is one row while the file streams (no pointers: see logkit).
+type connRow struct {
+	line, id, alias, key, unknown logkit.Span // unknown: the note on an unknown method
+	start                         int64       // Unix seconds
+	n                             int
+	off                           int64
+	out                           bool // Outgoing, else Incoming
+	method                        uint8
+}
+
+// connection_trace methods
+const (
+	mUnknown uint8 = iota
+	mUser
+	mPasswd
+	mToken
+	mRejected
+)
+
 func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	p := ConnectionTrace{}
 	rd, err := open(p.Name(), in)
 	if err != nil {
 		return sessionlog.Result{}, err
 	}
-	var res sessionlog.Result
-	var b bounds
-	rows := 0
-	const chunk = 4096
-	var blocks [][]session.Record
-	blk := make([]session.Record, 0, 64)
-	var evs []evidence.Evidence
+	var (
+		res         sessionlog.Result
+		txt         = new(logkit.Text)
+		rows        logkit.Rows[connRow]
+		first, last int64
+		dc          minuteCache
+		buf         []byte
+		keySpan     logkit.Span // the last key, reused while it repeats
+		keyDir      session.Direction
+		keyID       []byte
+	)
 	for rd.Next() {
-		l := bytes.TrimSpace(rd.Bytes())
-		if len(l) == 0 {
+		raw := rd.Bytes()
+		a, b := logkit.TrimIdx(raw, 0, len(raw))
+		if a == b {
 			continue
 		}
+		l := raw[a:b]
 		var dir session.Direction
 		switch {
 		case bytes.HasPrefix(l, []byte("Incoming")):
@@ -73,86 +102,217 @@ func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 			res.Errors = append(res.Errors, sessionlog.ParseError{Line: rd.N(), Offset: rd.Offset(), Msg: "not a connection_trace row"})
 			continue
 		}
-		rest := bytes.TrimLeft(l[8:], " \t")
-		t, ok := parseDateMinute(rest)
+		rest := trimBlank(l[8:])
+		t, ok := dc.parse(rest)
 		if !ok {
 			res.Errors = append(res.Errors, sessionlog.ParseError{Line: rd.N(), Offset: rd.Offset(), Msg: "bad date in connection_trace row"})
 			continue
 		}
-		rows++
-		b.see(t)
-		rest = bytes.TrimLeft(rest[17:], " \t")
+		if rows.Len() == 0 || t < first {
+			first = t
+		}
+		if rows.Len() == 0 || t > last {
+			last = t
+		}
+		w := rows.Add()
+		w.start, w.n, w.off, w.out = t, rd.N(), rd.Offset(), dir == session.Outgoing
+		w.line = txt.Add(raw)
+		// at is the span of x, a part of raw.
+		at := func(x []byte) logkit.Span {
+			i := cap(raw) - cap(x)
+			return w.line.Sub(i, i+len(x))
+		}
+		rest = trimBlank(rest[17:])
 		method := rest
-		if k := bytes.IndexAny(rest, " \t"); k >= 0 {
-			method, rest = rest[:k], bytes.TrimSpace(rest[k:])
+		if k := blank(rest); k >= 0 {
+			i, j := logkit.TrimIdx(rest, k, len(rest))
+			method, rest = rest[:k], rest[i:j]
 		} else {
 			rest = nil
 		}
-		// Remote: "<alias> <id>" or "<id> <id>"; the ID is the last token.
-		var alias, id string
-		if len(rest) > 0 {
-			toks := bytes.Fields(rest)
-			id = string(toks[len(toks)-1])
-			if len(toks) > 1 {
-				alias = string(bytes.Join(toks[:len(toks)-1], []byte(" ")))
-				if alias == id {
-					alias = ""
-				}
-			}
-		}
-		start := session.T(t)
-		r := session.Record{Tool: tool, Parser: p.Name(), Direction: dir, Start: start, TimeRule: connRule, RemoteID: id, RemoteName: alias}
-		notes := notesNoEnd
 		switch {
 		case bytes.EqualFold(method, []byte("user")):
-			r.Outcome, r.AuthMethod = session.Established, "interactive (accepted by the local user)"
+			w.method = mUser
 		case bytes.EqualFold(method, []byte("passwd")):
-			r.Outcome, r.AuthMethod = session.Established, "password"
-			notes = notesPasswd
+			w.method = mPasswd
 		case bytes.EqualFold(method, []byte("token")):
-			r.Outcome, r.AuthMethod = session.Established, "token"
+			w.method = mToken
 		case bytes.EqualFold(method, []byte("rejected")):
-			r.Outcome = session.Rejected
+			w.method = mRejected
 		default:
-			r.Outcome = session.AttemptOnly
-			notes = []string{fmt.Sprintf("unknown connection_trace method %q", method), notesNoEnd[0]}
+			buf = strconv.AppendQuote(append(buf[:0], "unknown connection_trace method "...), string(method))
+			w.unknown = txt.Add(buf)
 		}
-		// Shared read-only slices (len == cap, so an append copies).
-		r.Notes = notes
-		r.Key = key(dir, id, "")
-		if len(evs) == cap(evs) {
-			evs = make([]evidence.Evidence, 0, chunk)
+		// Remote: "<alias> <id>" or "<id> <id>"; the ID is the last
+		// token, the alias the others joined by one space.
+		if len(rest) > 0 {
+			id, alias, joined := lastField(rest, &buf)
+			w.id = at(id)
+			switch {
+			case bytes.Equal(alias, id):
+			case !joined:
+				w.alias = at(alias)
+			default:
+				w.alias = txt.Add(alias)
+			}
 		}
-		evs = append(evs, ev(p.Name(), &in, rd.N(), rd.Offset(), rd.Bytes(), start, "connection_trace.txt row", rowFields[b2i(alias != "")][b2i(r.AuthMethod != "")]...))
-		r.Evidence = evs[len(evs)-1 : len(evs) : len(evs)]
-		r.Finish()
-		r.Open = false // the row is complete: this artifact never records an end
-		if len(blk) == cap(blk) {
-			blocks = append(blocks, blk)
-			blk = make([]session.Record, 0, chunk)
+		if id := txt.Bytes(w.id); len(id) > 0 {
+			if keySpan.Len() == 0 || keyDir != dir || !bytes.Equal(id, keyID) {
+				keySpan, keyDir, keyID = txt.Cat(tool+"|"+string(dir)+"|", id), dir, id
+			}
+			w.key = keySpan
 		}
-		blk = append(blk, r)
 	}
-	// Records were kept in fixed blocks (no regrowing of one huge slice):
-	// assemble them once.
-	blocks = append(blocks, blk)
-	n := 0
-	for _, b := range blocks {
-		n += len(b)
-	}
-	res.Sessions = make([]session.Record, 0, n)
-	for _, b := range blocks {
-		res.Sessions = append(res.Sessions, b...)
-	}
+	res.Sessions = buildConnTrace(&rows, txt, in.Path)
 	res.Lines = rd.N()
 	if err := rd.Err(); err != nil {
 		res.Errors = append(res.Errors, sessionlog.ParseError{Offset: rd.Offset(), Msg: err.Error()})
 	}
-	res.FirstTime, res.LastTime = b.first, b.last
-	if rows == 0 && len(res.Errors) > 0 {
+	if rows.Len() > 0 {
+		res.FirstTime, res.LastTime = session.T(time.Unix(first, 0)), session.T(time.Unix(last, 0))
+	}
+	if rows.Len() == 0 && len(res.Errors) > 0 {
 		return res, fmt.Errorf("%s: %s: no connection_trace row (first problem at offset %d)", p.Name(), in.Path, res.Errors[0].Offset)
 	}
 	return res, nil
+}
+
+// lastField splits b (trimmed, not empty) as bytes.Fields would, and returns
+// its last field and the others joined by one space. The alias is a part of
+// b unless joined is set (then it is in *buf).
+func lastField(b []byte, buf *[]byte) (last, alias []byte, joined bool) {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			f := bytes.Fields(b)
+			*buf = append((*buf)[:0], bytes.Join(f[:len(f)-1], []byte(" "))...)
+			// b is trimmed: its last field ends it (b[…:] keeps the
+			// capacity the caller's offsets are counted from).
+			return b[len(b)-len(f[len(f)-1]):], *buf, true
+		}
+	}
+	// ASCII: fields end at the ASCII white space bytes.Fields splits on.
+	i := len(b)
+	for i > 0 && !asciiSpace(b[i-1]) {
+		i--
+	}
+	last = b[i:]
+	for i > 0 && asciiSpace(b[i-1]) {
+		i--
+	}
+	alias = b[:i]
+	if len(alias) == 0 {
+		return last, nil, false
+	}
+	for j, c := range alias {
+		if asciiSpace(c) && (c != ' ' || asciiSpace(alias[j+1])) {
+			*buf = append((*buf)[:0], bytes.Join(bytes.Fields(alias), []byte(" "))...)
+			return last, *buf, true
+		}
+	}
+	return last, alias, false
+}
+
+// trimBlank is bytes.TrimLeft(b, " \t").
+func trimBlank(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// blank is bytes.IndexAny(b, " \t").
+func blank(b []byte) int {
+	for i, c := range b {
+		if c == ' ' || c == '\t' {
+			return i
+		}
+	}
+	return -1
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// minuteCache reads "YYYY-MM-DD, HH:MM" as parseDateMinute does, to Unix
+// seconds, remembering the last day.
+type minuteCache struct {
+	date [10]byte
+	days int64
+	ok   bool
+}
+
+func (c *minuteCache) parse(b []byte) (int64, bool) {
+	if len(b) < 17 || b[4] != '-' || b[7] != '-' || b[10] != ',' || b[11] != ' ' || b[14] != ':' {
+		return 0, false
+	}
+	h, ok4 := num2(b[12:])
+	mi, ok5 := num2(b[15:])
+	if !ok4 || !ok5 || h > 23 || mi > 59 {
+		return 0, false
+	}
+	if !c.ok || string(b[:10]) != string(c.date[:]) {
+		y, ok1 := num4(b)
+		mo, ok2 := num2(b[5:])
+		d, ok3 := num2(b[8:])
+		if !(ok1 && ok2 && ok3) || mo < 1 || mo > 12 || d < 1 || d > 31 {
+			return 0, false
+		}
+		// time.Date's normalisation: a day past the month's end runs on.
+		c.days, c.ok = logkit.DaysOf(y, mo, d), true
+		copy(c.date[:], b)
+	}
+	return c.days*86400 + int64(h*3600+mi*60), true
+}
+
+// buildConnTrace makes the records of the rows: the records in one
+// exact-size slice, their parts cut from slabs.
+func buildConnTrace(rows *logkit.Rows[connRow], txt *logkit.Text, path string) []session.Record {
+	var (
+		evs   logkit.Slab[evidence.Evidence]
+		times logkit.Slab[time.Time]
+		notes logkit.Slab[string]
+	)
+	name := ConnectionTrace{}.Name()
+	recs := make([]session.Record, rows.Len())
+	for i := range recs {
+		w := rows.At(i)
+		st := &times.Alloc(1)[0]
+		*st = time.Unix(w.start, 0).UTC()
+		r := &recs[i]
+		r.Tool, r.Parser, r.Direction, r.Start, r.TimeRule = tool, name, session.Incoming, st, connRule
+		if w.out {
+			r.Direction = session.Outgoing
+		}
+		r.RemoteID, r.RemoteName, r.Key = txt.Str(w.id), txt.Str(w.alias), txt.Str(w.key)
+		// Shared read-only slices (len == cap, so an append copies).
+		r.Notes = notesNoEnd
+		switch w.method {
+		case mUser:
+			r.Outcome, r.AuthMethod = session.Established, "interactive (accepted by the local user)"
+		case mPasswd:
+			r.Outcome, r.AuthMethod = session.Established, "password"
+			r.Notes = notesPasswd
+		case mToken:
+			r.Outcome, r.AuthMethod = session.Established, "token"
+		case mRejected:
+			r.Outcome = session.Rejected
+		default:
+			r.Outcome = session.AttemptOnly
+			nt := notes.Alloc(2)
+			nt[0], nt[1] = txt.Str(w.unknown), notesNoEnd[0]
+			r.Notes = nt
+		}
+		// Record.Finish, then Open = false: the row is complete; this
+		// artifact never records an end.
+		ev := evs.Alloc(1)
+		e := &ev[0]
+		e.Kind, e.Scanner, e.Summary, e.Path = evidence.KindLogLine, name, "connection_trace.txt row", path
+		e.Line, e.Offset, e.Raw, e.Time = w.n, w.off, evidence.Clip(txt.Str(w.line)), st
+		e.Fields = rowFields[b2i(w.alias.Len() > 0)][b2i(r.AuthMethod != "")]
+		r.Evidence = ev
+	}
+	return recs
 }
 
 // Shared, read-only field and note lists of connection_trace rows (len ==
