@@ -52,6 +52,9 @@ type pamFail struct {
 
 type sstate struct {
 	*reader
+	txt     logkit.Text // strings of the records
+	buf     []byte
+	pam     pamFail // the pending failure's storage
 	rule    string
 	seq     int
 	open    []*sconn
@@ -99,10 +102,10 @@ func (s *sstate) newRec(ip string, pt uint32) *sconn {
 	return c
 }
 
-// rfc3339 formats t, reusing the last result for the same time.
+// rfc3339 is "at " and t formatted, reusing the last result for the same time.
 func (s *sstate) rfc3339(t time.Time) string {
 	if !t.Equal(s.fmtT) || s.fmtS == "" {
-		s.fmtT, s.fmtS = t, t.Format(time.RFC3339)
+		s.fmtT, s.fmtS = t, "at "+t.Format(time.RFC3339)
 	}
 	return s.fmtS
 }
@@ -115,7 +118,7 @@ func (s *sstate) done(c *sconn) {
 }
 
 // field returns the text after `name ` up to the next comma (or " - ").
-func field(b []byte, name string) string {
+func (s *sstate) field(b []byte, name string) string {
 	v, ok := after(b, name)
 	if !ok {
 		return ""
@@ -126,17 +129,43 @@ func field(b []byte, name string) string {
 	if i := bytes.Index(v, []byte(" - ")); i >= 0 {
 		v = v[:i]
 	}
-	return strings.TrimSpace(string(v))
+	return s.str(bytes.TrimSpace(v))
+}
+
+// str is string(b), kept in s.txt.
+func (s *sstate) str(b []byte) string { return s.txt.Str(s.txt.Add(b)) }
+
+// cat is the concatenation of parts, kept in s.txt.
+func (s *sstate) cat(parts ...string) string {
+	s.buf = s.buf[:0]
+	for _, p := range parts {
+		s.buf = append(s.buf, p...)
+	}
+	return s.str(s.buf)
+}
+
+// sword is word(b, ""), kept in s.txt.
+func (s *sstate) sword(b []byte) string {
+	if i := bytes.IndexByte(b, ' '); i >= 0 {
+		b = b[:i]
+	}
+	return s.str(b)
+}
+
+// atoi is strconv.Atoi(field(b, name)).
+func (s *sstate) atoi(b []byte, name string) int {
+	n, _ := strconv.Atoi(s.field(b, name))
+	return n
 }
 
 // displayNum: ":10.0" → ":10".
-func displayNum(d string) string {
+func (s *sstate) displayNum(d string) string {
 	d = strings.TrimSpace(d)
 	if i := strings.IndexByte(d, '.'); i >= 0 {
 		d = d[:i]
 	}
 	if d != "" && d[0] != ':' {
-		d = ":" + d
+		d = s.cat(":", d)
 	}
 	return d
 }
@@ -150,32 +179,32 @@ func (s *sstate) step(msg []byte) {
 	switch {
 	case bytes.HasPrefix(msg, []byte("++ created session")):
 		s.flushPam()
-		ip, pt := splitHostPort(field(msg, ", ip "))
+		ip, pt := splitHostPort(s.field(msg, ", ip "))
 		c := s.newRec(ip, pt)
-		c.rec.LocalUser = field(msg, "username ")
+		c.rec.LocalUser = s.field(msg, "username ")
 		c.rec.AuthMethod = "password"
-		c.rec.Notes = append(c.rec.Notes, "xrdp-sesman granted access and created a new desktop session for "+c.rec.LocalUser+
-			": the password was accepted and the user's X session started; whether the client then used the desktop is in xrdp.log (login successful for the same ip:port) — xfreerdp +auth-only, for one, leaves before that")
+		c.rec.Notes = append(c.rec.Notes, s.cat("xrdp-sesman granted access and created a new desktop session for ", c.rec.LocalUser,
+			": the password was accepted and the user's X session started; whether the client then used the desktop is in xrdp.log (login successful for the same ip:port) — xfreerdp +auth-only, for one, leaves before that"))
 		c.rec.Evidence = append(c.rec.Evidence, s.ev("access granted: new desktop session created", "start", "outcome", "local_user", "remote_ip", "remote_port"))
 		s.open = append(s.open, c)
 	case bytes.HasPrefix(msg, []byte("Starting session: ")):
-		ip, pt := splitHostPort(field(msg, "client ip "))
+		ip, pt := splitHostPort(s.field(msg, "client ip "))
 		for i := len(s.open) - 1; i >= 0; i-- {
 			c := s.open[i]
 			if c.display == "" && c.ip == ip && c.port == pt {
-				c.display = displayNum(field(msg, "display "))
+				c.display = s.displayNum(s.field(msg, "display "))
 				c.rec.Display = c.display
-				c.sessPID, _ = strconv.Atoi(field(msg, "session_pid "))
-				c.rec.Evidence = append(c.rec.Evidence, s.ev("session started on display "+c.display, "display"))
+				c.sessPID = s.atoi(msg, "session_pid ")
+				c.rec.Evidence = append(c.rec.Evidence, s.ev(s.cat("session started on display ", c.display), "display"))
 				break
 			}
 		}
 	case bytes.HasPrefix(msg, []byte("Session started successfully for user ")):
 		rest := msg[len("Session started successfully for user "):]
-		user := word(rest, "")
+		user := s.sword(rest)
 		disp := ""
 		if d, ok := after(rest, " on display "); ok {
-			disp = displayNum(word(d, ""))
+			disp = s.displayNum(s.sword(d))
 		}
 		for i := len(s.open) - 1; i >= 0; i-- {
 			c := s.open[i]
@@ -190,20 +219,20 @@ func (s *sstate) step(msg []byte) {
 		}
 	case bytes.HasPrefix(msg, []byte("++ reconnected session")):
 		s.flushPam()
-		ip, pt := splitHostPort(field(msg, ", ip "))
+		ip, pt := splitHostPort(s.field(msg, ", ip "))
 		c := s.newRec(ip, pt)
-		c.rec.LocalUser = field(msg, "username ")
+		c.rec.LocalUser = s.field(msg, "username ")
 		c.rec.AuthMethod = "password"
-		c.display = displayNum(field(msg, "display "))
+		c.display = s.displayNum(s.field(msg, "display "))
 		c.rec.Display = c.display
-		c.sessPID, _ = strconv.Atoi(field(msg, "session_pid "))
+		c.sessPID = s.atoi(msg, "session_pid ")
 		c.started = true
-		c.rec.Notes = append(c.rec.Notes, "xrdp-sesman granted access and reconnected the client to the existing desktop session on display "+c.display)
+		c.rec.Notes = append(c.rec.Notes, s.cat("xrdp-sesman granted access and reconnected the client to the existing desktop session on display ", c.display))
 		c.rec.Evidence = append(c.rec.Evidence, s.ev("access granted: reconnected to the existing desktop session", "start", "outcome", "local_user", "display", "remote_ip", "remote_port"))
 		s.open = append(s.open, c)
 	case bytes.HasPrefix(msg, []byte("++ terminated session")):
-		disp := displayNum(field(msg, "display "))
-		spid, _ := strconv.Atoi(field(msg, "session_pid "))
+		disp := s.displayNum(s.field(msg, "display "))
+		spid := s.atoi(msg, "session_pid ")
 		matched := false
 		for i := 0; i < len(s.open); {
 			c := s.open[i]
@@ -216,10 +245,10 @@ func (s *sstate) step(msg []byte) {
 			i++
 		}
 		if !matched {
-			ip, pt := splitHostPort(field(msg, ", ip "))
+			ip, pt := splitHostPort(s.field(msg, ", ip "))
 			c := s.newRec(ip, pt)
 			c.rec.Start = nil
-			c.rec.LocalUser = field(msg, "username ")
+			c.rec.LocalUser = s.field(msg, "username ")
 			c.display, c.rec.Display, c.sessPID = disp, disp, spid
 			c.rec.AuthMethod = "password"
 			c.rec.Notes = append(c.rec.Notes, "the session's creation is not in this log (rotated or cut); a terminated session had been granted access")
@@ -232,7 +261,8 @@ func (s *sstate) step(msg []byte) {
 		if v, ok := after(msg, ": "); ok {
 			reason = s.intern.Cat("PAM: ", v)
 		}
-		s.pending = &pamFail{ev: s.ev("PAM rejected the password", "start", "outcome"), t: s.curT(), reason: reason}
+		s.pam = pamFail{ev: s.ev("PAM rejected the password", "start", "outcome"), t: s.curT(), reason: reason}
+		s.pending = &s.pam
 	case bytes.HasPrefix(msg, []byte("AUTHFAIL: ")):
 		s.onAuthFail(msg[len("AUTHFAIL: "):])
 	case bytes.HasPrefix(msg, []byte("starting xrdp-sesman")):
@@ -246,10 +276,11 @@ func (s *sstate) terminate(c *sconn) {
 	c.terminated = true
 	t := "at an unknown time"
 	if s.cur.ok {
-		t = "at " + s.rfc3339(s.cur.t)
+		t = s.rfc3339(s.cur.t)
 	}
-	c.rec.Notes = append(c.rec.Notes, "the desktop session on display "+c.display+" (session_pid "+strconv.Itoa(c.sessPID)+
-		") was terminated "+t+"; xrdp-sesman.log does not log when the RDP client disconnected (see xrdp.log for the connection's end)")
+	var pid [20]byte
+	c.rec.Notes = append(c.rec.Notes, s.cat("the desktop session on display ", c.display, " (session_pid ", string(strconv.AppendInt(pid[:0], int64(c.sessPID), 10)),
+		") was terminated ", t, "; xrdp-sesman.log does not log when the RDP client disconnected (see xrdp.log for the connection's end)"))
 	c.rec.Evidence = append(c.rec.Evidence, s.ev("desktop session terminated", "open"))
 	s.done(c)
 }
@@ -271,9 +302,9 @@ func (s *sstate) onAuthFail(v []byte) {
 		}
 		switch string(k) {
 		case "user":
-			user = string(val)
+			user = s.str(val)
 		case "ip":
-			ip = string(val)
+			ip = s.str(val)
 		case "time":
 			if n, err := strconv.ParseInt(string(val), 10, 64); err == nil {
 				epoch, hasEpoch = n, true
@@ -297,7 +328,7 @@ func (s *sstate) onAuthFail(v []byte) {
 	if len(c.rec.Evidence) == 0 {
 		fields = append(fields, "start")
 	}
-	c.rec.Evidence = append(c.rec.Evidence, s.ev("authentication failure for user "+user, fields...))
+	c.rec.Evidence = append(c.rec.Evidence, s.ev(s.cat("authentication failure for user ", user), fields...))
 	if hasEpoch && s.cur.ok {
 		u := time.Unix(epoch, 0).UTC()
 		d := s.cur.t.Sub(u)
@@ -356,7 +387,7 @@ func (s *sstate) maybeRefusal(msg []byte) {
 		s.flushPam()
 		c := s.newRec("", 0)
 		if strings.HasSuffix(r.prefix, "user ") {
-			c.rec.LocalUser = word(msg[len(r.prefix):], "")
+			c.rec.LocalUser = s.sword(msg[len(r.prefix):])
 		}
 		c.rec.Outcome = session.Rejected
 		c.rec.End = c.rec.Start
@@ -373,7 +404,8 @@ func (s *sstate) maybeRefusal(msg []byte) {
 
 func (s *sstate) record(c *sconn) session.Record {
 	rec := c.rec
-	rec.Key = key(c.ip, c.port)
+	var pt [10]byte
+	rec.Key = s.cat("xrdp|", c.ip, "|", string(strconv.AppendUint(pt[:0], uint64(c.port), 10)))
 	if rec.Outcome == "" {
 		rec.Outcome = session.Established
 	}
