@@ -30,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
@@ -75,8 +77,10 @@ var (
 	pMe2me      = []byte("remoting_me2me_host")
 )
 
+// progHint: the line names one of the programs ("oting" is in both, so a
+// line without it is settled with one scan).
 func progHint(l []byte) bool {
-	return bytes.Contains(l, pChromoting) || bytes.Contains(l, pMe2me)
+	return bytes.Contains(l, []byte("oting")) && (bytes.Contains(l, pChromoting) || bytes.Contains(l, pMe2me))
 }
 
 var months = map[string]time.Month{"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6, "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
@@ -89,8 +93,7 @@ type hdr struct {
 	h, m, s int
 	iso     time.Time // ISO lines: with zone (hasZone) or wall clock
 	hasZone bool
-	host    string
-	prog    string
+	host    []byte
 	ours    bool
 	msg     []byte
 }
@@ -158,7 +161,7 @@ func header(l []byte) (hdr, bool) {
 	tag, msg, ok := bytes.Cut(rest, []byte{':'})
 	if !ok || len(tag) == 0 || bytes.IndexByte(tag, ' ') >= 0 {
 		// No tag (kernel continuation etc.): a syslog line, not ours.
-		h.host = string(host)
+		h.host = host
 		return h, true
 	}
 	prog := tag
@@ -170,7 +173,7 @@ func header(l []byte) (hdr, bool) {
 	}
 	h.ours = bytes.Equal(prog, pChromoting) || bytes.Equal(prog, pMe2me)
 	if h.ours {
-		h.host, h.prog = string(host), string(prog)
+		h.host = host
 		h.msg = bytes.TrimSpace(msg)
 	}
 	return h, true
@@ -194,6 +197,15 @@ func (h hdr) clock(ref time.Time, loc *time.Location) time.Time {
 	return time.Date(y, h.mon, h.day, h.h, h.m, h.s, 0, loc).UTC()
 }
 
+// Evidence field lists, shared and read only (len == cap: an append copies).
+var (
+	fStartAll = []string{"start", "direction", "outcome", "remote_id", "remote_name"}
+	fEndAll   = []string{"end", "direction", "outcome", "remote_id", "remote_name"}
+	fEnd      = []string{"end"}
+	fIP       = []string{"remote_ip"}
+	fIPAll    = []string{"remote_ip", "start", "direction", "outcome", "remote_id", "remote_name"}
+)
+
 var (
 	kConnected    = []byte("Client connected: ")
 	kDisconnected = []byte("Client disconnected: ")
@@ -205,6 +217,7 @@ type conn struct {
 	r         session.Record
 	host      string
 	client    string
+	peers     *peer // the connections of the same host and client
 	closed    bool
 	end       time.Time
 	relayIP   bool
@@ -213,13 +226,64 @@ type conn struct {
 	notes     map[string]bool
 }
 
-func (c *conn) note(s string) {
-	if c.notes == nil {
-		c.notes = map[string]bool{}
+// peer holds the connections of one host and client (clients compared as
+// strings.EqualFold does): all of them in order, and the live ones.
+type peer struct {
+	all, live []*conn
+}
+
+// foldKey appends s in a form equal for exactly the strings EqualFold finds
+// equal: each rune (an invalid byte reads as RuneError) replaced by the
+// smallest rune of its case-folding orbit.
+func foldKey(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		dst = utf8.AppendRune(dst, m)
+		i += n
 	}
-	if !c.notes[s] {
+	return dst
+}
+
+// noted tells whether c's record has note s already.
+func noted[S ~string | ~[]byte](c *conn, s S) bool {
+	if c.notes != nil {
+		return c.notes[string(s)]
+	}
+	for _, n := range c.r.Notes {
+		if n == string(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// note adds s to the notes unless it is there (a few notes are searched,
+// more get a set).
+func (c *conn) note(s string) {
+	if noted(c, s) {
+		return
+	}
+	c.r.Notes = append(c.r.Notes, s)
+	if c.notes == nil && len(c.r.Notes) > 8 {
+		c.notes = make(map[string]bool, 16)
+		for _, n := range c.r.Notes {
+			c.notes[n] = true
+		}
+	} else if c.notes != nil {
 		c.notes[s] = true
-		c.r.Notes = append(c.r.Notes, s)
 	}
 }
 
@@ -264,7 +328,33 @@ func (p Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	isoRule := "UTC from the ISO timestamp's offset on the line"
 	var errs logkit.ErrList
 	var conns []*conn
-	var live []*conn
+	var (
+		txt    logkit.Text // strings of the records
+		intern = logkit.Interner{}
+		times  logkit.Slab[time.Time]
+		lastP  *time.Time // the last time stored, shared while it repeats
+		buf    []byte
+	)
+	// str is the concatenation of parts, kept in txt.
+	str := func(parts ...string) string {
+		buf = buf[:0]
+		for _, p := range parts {
+			buf = append(buf, p...)
+		}
+		return txt.Str(txt.Add(buf))
+	}
+	peers := map[string]*peer{}
+	var keyBuf []byte
+	// peerOf is the peer of host and client (made when make is set).
+	peerOf := func(host, client string, make bool) *peer {
+		keyBuf = foldKey(append(append(keyBuf[:0], host...), 0), client)
+		p := peers[string(keyBuf)]
+		if p == nil && make {
+			p = &peer{}
+			peers[string(keyBuf)] = p
+		}
+		return p
+	}
 	syslogLines := 0
 	var lastHdr []byte
 	see := func(t time.Time) {
@@ -310,44 +400,64 @@ func (p Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 			rule = "ISO timestamp without offset read as local time in " + zname + ", converted to UTC"
 		}
 		n, off := rd.N(), rd.Offset()
-		raw := evidence.Clip(string(l))
-		add := func(c *conn, summary string, fields ...string) {
+		host := intern.Cat("", h.host)
+		raw := ""
+		// tp is the line's time, stored once (and shared with the lines
+		// before while it repeats).
+		tp := func() *time.Time {
+			if lastP == nil || !lastP.Equal(t) {
+				lastP = &times.Alloc(1)[0]
+				*lastP = t
+			}
+			return lastP
+		}
+		// room tells whether c takes one more evidence line (it counts
+		// the ones it does not).
+		room := func(c *conn) bool {
 			if len(c.r.Evidence) >= maxEvidence {
 				c.dropped++
-				return
+				return false
+			}
+			return true
+		}
+		add := func(c *conn, summary string, fields []string) {
+			if raw == "" {
+				raw = evidence.Clip(txt.Str(txt.Add(l)))
 			}
 			c.r.Evidence = append(c.r.Evidence, evidence.Evidence{Kind: evidence.KindLogLine, Scanner: name, Summary: summary,
-				Path: in.Path, Line: n, Offset: off, Raw: raw, Fields: fields, Time: session.T(t)})
+				Path: in.Path, Line: n, Offset: off, Raw: raw, Fields: fields, Time: tp()})
 		}
 		newConn := func(client string, out session.Outcome) *conn {
-			c := &conn{host: h.host, client: client}
+			c := &conn{host: host, client: client}
 			account := client
 			if i := strings.IndexByte(account, '/'); i >= 0 {
 				account = account[:i]
 			}
 			c.r = session.Record{Tool: tool, Parser: name, Direction: session.Incoming, Outcome: out, TimeRule: rule,
 				RemoteID: client, RemoteName: account}
-			c.note("syslog host: " + h.host)
+			c.note(intern.Cat("syslog host: ", h.host))
 			conns = append(conns, c)
+			c.peers = peerOf(host, client, true)
+			c.peers.all = append(c.peers.all, c)
 			if out == session.Established {
-				live = append(live, c)
+				c.peers.live = append(c.peers.live, c)
 			}
 			return c
 		}
+		// find is the last live connection of the host and client.
 		find := func(client string) *conn {
-			for i := len(live) - 1; i >= 0; i-- {
-				if live[i].host == h.host && strings.EqualFold(live[i].client, client) {
-					return live[i]
-				}
+			if p := peerOf(host, client, false); p != nil && len(p.live) > 0 {
+				return p.live[len(p.live)-1]
 			}
 			return nil
 		}
 		closeConn := func(c *conn) {
 			c.closed, c.end = true, t
-			c.r.End = session.T(t)
+			c.r.End = tp()
+			live := c.peers.live
 			for i, x := range live {
 				if x == c {
-					live = append(live[:i], live[i+1:]...)
+					c.peers.live = append(live[:i], live[i+1:]...)
 					break
 				}
 			}
@@ -360,43 +470,50 @@ func (p Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 			}
 			c.connected = true
 			if c.r.Start == nil || t.Before(*c.r.Start) {
-				c.r.Start = session.T(t)
+				c.r.Start = tp()
 			}
-			add(c, "Chrome Remote Desktop: client connected: "+client, "start", "direction", "outcome", "remote_id", "remote_name")
+			if room(c) {
+				add(c, str("Chrome Remote Desktop: client connected: ", client), fStartAll)
+			}
 		} else if client, ok := after(msg, kDisconnected); ok {
-			summary := "Chrome Remote Desktop: client disconnected: " + client
 			if c := find(client); c != nil {
 				closeConn(c)
-				add(c, summary, "end")
+				if room(c) {
+					add(c, str("Chrome Remote Desktop: client disconnected: ", client), fEnd)
+				}
 				continue
 			}
 			c := newConn(client, session.Established)
 			closeConn(c)
 			c.note("client connected line not in this log: start unknown")
-			add(c, summary, "end", "direction", "outcome", "remote_id", "remote_name")
+			if room(c) {
+				add(c, str("Chrome Remote Desktop: client disconnected: ", client), fEndAll)
+			}
 		} else if client, ok := after(msg, kDenied); ok {
 			c := newConn(client, session.Rejected)
-			c.r.Start, c.r.End = session.T(t), session.T(t)
-			add(c, "Chrome Remote Desktop: access denied for client "+client, "start", "direction", "outcome", "remote_id", "remote_name")
+			c.r.Start, c.r.End = tp(), tp()
+			if room(c) {
+				add(c, str("Chrome Remote Desktop: access denied for client ", client), fStartAll)
+			}
 		} else if rest, ok := after(msg, kChannel); ok {
 			client, _, _ := strings.Cut(rest, " ")
 			addr, hostIP, channel, kind := quoted(rest, "ip"), quoted(rest, "host_ip"), quoted(rest, "channel"), quoted(rest, "connection")
 			c := find(client)
-			if c == nil {
-				for i := len(conns) - 1; i >= 0; i-- {
-					x := conns[i]
-					if x.closed && x.host == h.host && strings.EqualFold(x.client, client) && t.Sub(x.end) >= 0 && t.Sub(x.end) <= lateWindow {
+			if p := peerOf(host, client, false); c == nil && p != nil {
+				for i := len(p.all) - 1; i >= 0; i-- {
+					x := p.all[i]
+					if x.closed && t.Sub(x.end) >= 0 && t.Sub(x.end) <= lateWindow {
 						c = x
 						break
 					}
 				}
 			}
-			fields := []string{"remote_ip"}
+			fields := fIP
 			if c == nil {
 				c = newConn(client, session.Established)
-				c.r.Start = session.T(t)
+				c.r.Start = tp()
 				c.note("client connected line not in this log: start = first channel line")
-				fields = append(fields, "start", "direction", "outcome", "remote_id", "remote_name")
+				fields = fIPAll
 			}
 			ip, port := splitAddr(addr)
 			relay := strings.EqualFold(kind, "relay")
@@ -406,8 +523,14 @@ func (p Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 			if relay {
 				c.note("a channel went through a relay: its address " + addr + " is a Google relay server, not the client")
 			}
-			c.note(fmt.Sprintf("channel %s: connection %s, client %s, host %s", channel, kind, addr, hostIP))
-			add(c, fmt.Sprintf("Chrome Remote Desktop: channel %s for %s: %s connection, client %s, host %s", channel, client, kind, addr, hostIP), fields...)
+			buf = append(append(append(append(append(append(append(append(buf[:0],
+				"channel "...), channel...), ": connection "...), kind...), ", client "...), addr...), ", host "...), hostIP...)
+			if !noted(c, buf) {
+				c.note(txt.Str(txt.Add(buf)))
+			}
+			if room(c) {
+				add(c, str("Chrome Remote Desktop: channel ", channel, " for ", client, ": ", kind, " connection, client ", addr, ", host ", hostIP), fields)
+			}
 		}
 	}
 	if len(lastHdr) > 0 {
