@@ -132,6 +132,33 @@ func (s *sstate) field(b []byte, name string) string {
 	return s.str(bytes.TrimSpace(v))
 }
 
+// field is s.field with a string of its own.
+func field(b []byte, name string) string {
+	v, ok := after(b, name)
+	if !ok {
+		return ""
+	}
+	if i := bytes.IndexByte(v, ','); i >= 0 {
+		v = v[:i]
+	}
+	if i := bytes.Index(v, []byte(" - ")); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimSpace(string(v))
+}
+
+// displayNum: ":10.0" → ":10".
+func displayNum(d string) string {
+	d = strings.TrimSpace(d)
+	if i := strings.IndexByte(d, '.'); i >= 0 {
+		d = d[:i]
+	}
+	if d != "" && d[0] != ':' {
+		d = ":" + d
+	}
+	return d
+}
+
 // str is string(b), kept in s.txt.
 func (s *sstate) str(b []byte) string { return s.txt.Str(s.txt.Add(b)) }
 
@@ -188,7 +215,9 @@ func (s *sstate) step(msg []byte) {
 		c.rec.Evidence = append(c.rec.Evidence, s.ev("access granted: new desktop session created", "start", "outcome", "local_user", "remote_ip", "remote_port"))
 		s.open = append(s.open, c)
 	case bytes.HasPrefix(msg, []byte("Starting session: ")):
-		ip, pt := splitHostPort(s.field(msg, "client ip "))
+		// Looked up, not kept: no arena (a line that matches nothing
+		// leaves nothing behind).
+		ip, pt := splitHostPort(field(msg, "client ip "))
 		for i := len(s.open) - 1; i >= 0; i-- {
 			c := s.open[i]
 			if c.display == "" && c.ip == ip && c.port == pt {
@@ -201,10 +230,10 @@ func (s *sstate) step(msg []byte) {
 		}
 	case bytes.HasPrefix(msg, []byte("Session started successfully for user ")):
 		rest := msg[len("Session started successfully for user "):]
-		user := s.sword(rest)
+		user := word(rest, "")
 		disp := ""
 		if d, ok := after(rest, " on display "); ok {
-			disp = s.displayNum(s.sword(d))
+			disp = displayNum(word(d, ""))
 		}
 		for i := len(s.open) - 1; i >= 0; i-- {
 			c := s.open[i]
