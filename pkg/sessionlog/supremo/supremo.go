@@ -81,7 +81,9 @@ func num(b []byte) (int, bool) {
 
 func stamp(l []byte) (ts, int, bool) {
 	var dc dateCache
-	return dc.stamp(l)
+	var t ts
+	k, ok := dc.stamp(l, &t)
+	return t, k, ok
 }
 
 // dateCache remembers the last date read at a line's start (the lines of a
@@ -92,12 +94,15 @@ type dateCache struct {
 	ok       bool
 }
 
-// stamp is stamp(l).
-func (c *dateCache) stamp(l []byte) (ts, int, bool) {
-	if t, k, ok := c.stampAt0(l); ok {
-		return t, k, true
+// stamp is stamp(l), the time written to *t.
+func (c *dateCache) stamp(l []byte, t *ts) (int, bool) {
+	if k, ok := c.stampAt0(l, t); ok {
+		return k, true
 	}
-	return stampSearch(l)
+	var k int
+	var ok bool
+	*t, k, ok = stampSearch(l)
+	return k, ok
 }
 
 func stampSearch(l []byte) (ts, int, bool) {
@@ -137,18 +142,17 @@ func d2(b []byte) (int, bool) {
 
 // stampAt0 is stamp for the usual line, with the time at its start; ok is
 // false when stamp must search (the result is then the same as stamp's).
-func (c *dateCache) stampAt0(b []byte) (ts, int, bool) {
+func (c *dateCache) stampAt0(b []byte, t *ts) (int, bool) {
 	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != ' ' && b[10] != 'T') || b[13] != ':' || b[16] != ':' {
-		return ts{}, 0, false
+		return 0, false
 	}
-	var t ts
 	if !c.ok || string(b[:10]) != string(c.date[:]) {
 		y1, ok1 := d2(b[0:])
 		y2, ok2 := d2(b[2:])
 		mo, ok3 := d2(b[5:])
 		d, ok4 := d2(b[8:])
 		if !(ok1 && ok2 && ok3 && ok4) || mo < 1 || mo > 12 || d < 1 || d > 31 {
-			return ts{}, 0, false
+			return 0, false
 		}
 		c.y, c.mo, c.d, c.ok = y1*100+y2, mo, d, true
 		copy(c.date[:], b)
@@ -157,16 +161,16 @@ func (c *dateCache) stampAt0(b []byte) (ts, int, bool) {
 	mi, ok6 := d2(b[14:])
 	sec, ok7 := d2(b[17:])
 	if !(ok5 && ok6 && ok7) || h > 23 || mi > 59 || sec > 60 {
-		return ts{}, 0, false
+		return 0, false
 	}
-	t.y, t.mo, t.d, t.h, t.mi, t.s = c.y, c.mo, c.d, h, mi, sec
+	t.y, t.mo, t.d, t.h, t.mi, t.s, t.ms = c.y, c.mo, c.d, h, mi, sec, 0
 	k := 19
 	if len(b) >= 23 && (b[19] == ':' || b[19] == '.' || b[19] == ',') {
 		if ms, okm := num(b[20:23]); okm {
 			t.ms, k = ms, 23
 		}
 	}
-	return t, k, true
+	return k, true
 }
 
 func (t ts) in(loc *time.Location) time.Time {
@@ -735,9 +739,10 @@ func (p Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		seen = true
 	}
 	var dc dateCache
+	var st ts
 	for rd.Next() {
 		l := rd.Bytes()
-		st, k, ok := dc.stamp(l)
+		k, ok := dc.stamp(l, &st)
 		if !ok {
 			continue
 		}
