@@ -76,6 +76,7 @@ func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	}
 	var (
 		res         sessionlog.Result
+		errs        logkit.ErrList
 		txt         = new(logkit.Text)
 		rows        logkit.Rows[connRow]
 		first, last int64
@@ -99,13 +100,13 @@ func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		case bytes.HasPrefix(l, []byte("Outgoing")):
 			dir = session.Outgoing
 		default:
-			res.Errors = append(res.Errors, sessionlog.ParseError{Line: rd.N(), Offset: rd.Offset(), Msg: "not a connection_trace row"})
+			errs.Add(rd.N(), rd.Offset(), "not a connection_trace row")
 			continue
 		}
 		rest := trimBlank(l[8:])
 		t, ok := dc.parse(rest)
 		if !ok {
-			res.Errors = append(res.Errors, sessionlog.ParseError{Line: rd.N(), Offset: rd.Offset(), Msg: "bad date in connection_trace row"})
+			errs.Add(rd.N(), rd.Offset(), "bad date in connection_trace row")
 			continue
 		}
 		if rows.Len() == 0 || t < first {
@@ -166,8 +167,10 @@ func (ConnectionTrace) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	res.Sessions = buildConnTrace(&rows, txt, in.Path)
 	res.Lines = rd.N()
 	if err := rd.Err(); err != nil {
-		res.Errors = append(res.Errors, sessionlog.ParseError{Offset: rd.Offset(), Msg: err.Error()})
+		errs.Add(0, rd.Offset(), "%v", err)
 	}
+	// Capped: a garbage or binary file must not give one error per line.
+	res.Errors = errs.Result()
 	if rows.Len() > 0 {
 		res.FirstTime, res.LastTime = session.T(time.Unix(first, 0)), session.T(time.Unix(last, 0))
 	}

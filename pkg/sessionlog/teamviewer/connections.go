@@ -256,6 +256,7 @@ type connRow struct {
 
 func parseConn(in sessionlog.Input, name string, dir session.Direction) (sessionlog.Result, error) {
 	var res sessionlog.Result
+	var errs logkit.ErrList
 	if in.R == nil {
 		return res, fmt.Errorf("%s: no input", name)
 	}
@@ -286,12 +287,12 @@ func parseConn(in sessionlog.Input, name string, dir session.Direction) (session
 		splitConn(l, &f)
 		di, start := dateField(l, &f, &dc)
 		if di < 1 || !isNum(f.field(l, 0)) || f.n < di+2 {
-			res.Errors = append(res.Errors, sessionlog.ParseError{Line: rd.N(), Offset: rd.Offset(), Msg: "not a TeamViewer connections row"})
+			errs.Add(rd.N(), rd.Offset(), "not a TeamViewer connections row")
 			continue
 		}
 		end, ok := dc.parse(f.field(l, di+1))
 		if !ok {
-			res.Errors = append(res.Errors, sessionlog.ParseError{Line: rd.N(), Offset: rd.Offset(), Msg: "bad end time in connections row"})
+			errs.Add(rd.N(), rd.Offset(), "bad end time in connections row")
 			continue
 		}
 		if rows.Len() == 0 || start.Before(first) {
@@ -356,8 +357,10 @@ func parseConn(in sessionlog.Input, name string, dir session.Direction) (session
 	}
 	res.Lines = rd.N()
 	if err := rd.Err(); err != nil {
-		res.Errors = append(res.Errors, sessionlog.ParseError{Offset: rd.Offset(), Msg: err.Error()})
+		errs.Add(0, rd.Offset(), "%v", err)
 	}
+	// Capped: a garbage or binary file must not give one error per line.
+	res.Errors = errs.Result()
 	if rows.Len() == 0 && len(res.Errors) > 0 {
 		return res, fmt.Errorf("%s: %s: no connections row (first problem at offset %d)", name, in.Path, res.Errors[0].Offset)
 	}
