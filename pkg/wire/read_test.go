@@ -53,16 +53,7 @@ func TestMappedMatchesStream(t *testing.T) {
 	dir := pcapDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
 	sigs := fixtureSignatures(t)
-	big := filepath.Join(t.TempDir(), "big.pcap")
-	out, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _, err := benchgen.Build(out, files, 40<<20)
-	out.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	big, n := buildCapture(t, 40<<20)
 	cut := filepath.Join(t.TempDir(), "cut.pcap")
 	data, _ := os.ReadFile(big)
 	if err := os.WriteFile(cut, data[:n*2/3], 0o644); err != nil {
@@ -93,17 +84,7 @@ func TestMappedMatchesStream(t *testing.T) {
 // TestPipelineCancel: cancelling in the middle of a pipelined read stops
 // both goroutines and returns the partial report with the context error.
 func TestPipelineCancel(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(pcapDir(t), "*", "*.pcap*"))
-	big := filepath.Join(t.TempDir(), "big.pcap")
-	out, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _, err := benchgen.Build(out, files, 20<<20)
-	out.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	big, n := buildCapture(t, 20<<20)
 	f, err := os.Open(big)
 	if err != nil {
 		t.Fatal(err)
@@ -133,17 +114,7 @@ func TestTruncatedWhileReading(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("memory-mapped reading is checked on Linux")
 	}
-	files, _ := filepath.Glob(filepath.Join(pcapDir(t), "*", "*.pcap*"))
-	big := filepath.Join(t.TempDir(), "big.pcap")
-	out, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _, err := benchgen.Build(out, files, 20<<20)
-	out.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	big, n := buildCapture(t, 20<<20)
 	for _, pipelined := range []bool{true, false} {
 		usePipeline = pipelined
 		f, err := os.Open(big)
@@ -167,12 +138,24 @@ func TestTruncatedWhileReading(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "changed while it was read") || rep == nil || rep.Stats.Packets == 0 {
 			t.Fatalf("pipelined %v: err %v, report with %d packets", pipelined, err, rep.Stats.Packets)
 		}
-		// Rebuild the file for the next round.
-		out, _ := os.Create(big)
-		n, _, err = benchgen.Build(out, files, 20<<20)
-		out.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		big, n = buildCapture(t, 20<<20) // a whole file for the next round
 	}
+}
+
+// buildCapture writes a capture of at least size bytes made of the shared
+// ones (benchgen) and returns its path and exact size.
+func buildCapture(t *testing.T, size int64) (string, int64) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(pcapDir(t), "*", "*.pcap*"))
+	p := filepath.Join(t.TempDir(), "big.pcap")
+	out, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := benchgen.Build(out, files, size)
+	out.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, n
 }
