@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"github.com/ratwatch/ratwatch/internal/shared"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
-	"reflect"
 	"testing"
 	"time"
 
@@ -34,16 +33,7 @@ func parse(t testing.TB, path string, data []byte, loc *time.Location) sessionlo
 }
 
 // exp is one expected session, written from reading the sample by hand.
-type exp struct {
-	start, end string // RFC 3339 UTC, "" = none
-	ip         string
-	port       uint32
-	outcome    session.Outcome
-	auth       string
-	input      map[string]int
-	open       bool
-	clipboard  int
-}
+type exp logtest.VNC
 
 func ts(t testing.TB, s string) *time.Time { return logtest.TS(t, s) }
 
@@ -51,39 +41,11 @@ func sameTime(a, b *time.Time) bool { return logtest.SameTime(a, b) }
 
 func checkSessions(t *testing.T, got []session.Record, want []exp) {
 	t.Helper()
-	if len(got) != len(want) {
-		for _, r := range got {
-			t.Logf("got %s %v-%v %s:%d", r.Outcome, r.Start, r.End, r.RemoteIP, r.RemotePort)
-		}
-		t.Fatalf("got %d sessions, want %d", len(got), len(want))
+	w := make([]logtest.VNC, len(want))
+	for i, e := range want {
+		w[i] = logtest.VNC(e)
 	}
-	for i, w := range want {
-		r := got[i]
-		if !sameTime(r.Start, ts(t, w.start)) || !sameTime(r.End, ts(t, w.end)) {
-			t.Errorf("#%d: time %v–%v, want %s–%s", i, r.Start, r.End, w.start, w.end)
-		}
-		if r.RemoteIP != w.ip || r.RemotePort != w.port {
-			t.Errorf("#%d: remote %s:%d, want %s:%d", i, r.RemoteIP, r.RemotePort, w.ip, w.port)
-		}
-		if r.Outcome != w.outcome {
-			t.Errorf("#%d: outcome %s, want %s (notes %q)", i, r.Outcome, w.outcome, r.Notes)
-		}
-		if r.AuthMethod != w.auth {
-			t.Errorf("#%d: auth %q, want %q", i, r.AuthMethod, w.auth)
-		}
-		if !reflect.DeepEqual(r.Input, w.input) {
-			t.Errorf("#%d: input %v, want %v", i, r.Input, w.input)
-		}
-		if r.Open != w.open {
-			t.Errorf("#%d: open %v, want %v", i, r.Open, w.open)
-		}
-		if len(r.Clipboard) != w.clipboard {
-			t.Errorf("#%d: %d clipboard events, want %d", i, len(r.Clipboard), w.clipboard)
-		}
-		if r.Direction != session.Incoming || r.Tool != "tigervnc" || r.Parser != name {
-			t.Errorf("#%d: tool/parser/direction %s/%s/%s", i, r.Tool, r.Parser, r.Direction)
-		}
-	}
+	logtest.CheckVNCSessions(t, got, w, "tigervnc", name)
 }
 
 // checkEvidence verifies that every evidence item points at the exact line in

@@ -4,6 +4,7 @@ package logtest
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,58 @@ func CheckEvidence(t *testing.T, path string, data []byte, recs []session.Record
 		}
 		if r.Key == "" || r.TimeRule == "" {
 			t.Errorf("#%d: key %q, time rule %q", i, r.Key, r.TimeRule)
+		}
+	}
+}
+
+// VNC is one expected session of a VNC server log (x11vnc, TigerVNC),
+// written from reading the sample by hand. Tests use it positionally.
+type VNC struct {
+	Start, End string // RFC 3339 UTC, "" = none
+	IP         string
+	Port       uint32
+	Outcome    session.Outcome
+	Auth       string
+	Input      map[string]int
+	Open       bool
+	Clipboard  int
+}
+
+// CheckVNCSessions compares a VNC server parser's records with the expected
+// ones field by field; every record must be incoming, of tool and parser.
+func CheckVNCSessions(t *testing.T, got []session.Record, want []VNC, tool, parser string) {
+	t.Helper()
+	if len(got) != len(want) {
+		for _, r := range got {
+			t.Logf("got %s %v-%v %s:%d", r.Outcome, r.Start, r.End, r.RemoteIP, r.RemotePort)
+		}
+		t.Fatalf("got %d sessions, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		r := got[i]
+		if !SameTime(r.Start, TS(t, w.Start)) || !SameTime(r.End, TS(t, w.End)) {
+			t.Errorf("#%d: time %v–%v, want %s–%s", i, r.Start, r.End, w.Start, w.End)
+		}
+		if r.RemoteIP != w.IP || r.RemotePort != w.Port {
+			t.Errorf("#%d: remote %s:%d, want %s:%d", i, r.RemoteIP, r.RemotePort, w.IP, w.Port)
+		}
+		if r.Outcome != w.Outcome {
+			t.Errorf("#%d: outcome %s, want %s (notes %q)", i, r.Outcome, w.Outcome, r.Notes)
+		}
+		if r.AuthMethod != w.Auth {
+			t.Errorf("#%d: auth %q, want %q", i, r.AuthMethod, w.Auth)
+		}
+		if !reflect.DeepEqual(r.Input, w.Input) {
+			t.Errorf("#%d: input %v, want %v", i, r.Input, w.Input)
+		}
+		if r.Open != w.Open {
+			t.Errorf("#%d: open %v, want %v", i, r.Open, w.Open)
+		}
+		if len(r.Clipboard) != w.Clipboard {
+			t.Errorf("#%d: %d clipboard events, want %d", i, len(r.Clipboard), w.Clipboard)
+		}
+		if r.Direction != session.Incoming || r.Tool != tool || r.Parser != parser {
+			t.Errorf("#%d: tool/parser/direction %s/%s/%s", i, r.Tool, r.Parser, r.Direction)
 		}
 	}
 }
