@@ -62,19 +62,7 @@ func TestCLIPolicyErrorsAndCheck(t *testing.T) {
 func TestCLITwoAuditsAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	st := filepath.Join(dir, "state")
-	var cmds []*exec.Cmd
-	var errs []*bytes.Buffer
-	for i := 0; i < 2; i++ {
-		c := exec.Command(needBinary(t), "audit", "--state", st, "-o", "ndjson", "--file", filepath.Join(dir, fmt.Sprintf("out%d.ndjson", i)))
-		var e bytes.Buffer
-		c.Stderr = &e
-		cmds, errs = append(cmds, c), append(errs, &e)
-	}
-	for _, c := range cmds {
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cmds, errs := startAudits(t, dir, st, 2)
 	codes := make([]int, 2)
 	for i, c := range cmds {
 		if err := c.Wait(); err != nil {
@@ -104,6 +92,26 @@ func TestCLITwoAuditsAtOnce(t *testing.T) {
 	}
 }
 
+// startAudits starts n audits at once on the state directory st, each
+// writing dir/out<i>.ndjson, and returns them with their stderr buffers.
+func startAudits(t *testing.T, dir, st string, n int) ([]*exec.Cmd, []*bytes.Buffer) {
+	t.Helper()
+	var cmds []*exec.Cmd
+	var errs []*bytes.Buffer
+	for i := 0; i < n; i++ {
+		c := exec.Command(needBinary(t), "audit", "--state", st, "-o", "ndjson", "--file", filepath.Join(dir, fmt.Sprintf("out%d.ndjson", i)))
+		var e bytes.Buffer
+		c.Stderr = &e
+		cmds, errs = append(cmds, c), append(errs, &e)
+	}
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cmds, errs
+}
+
 // checkRefused checks a refused audit's message names the holder pid and
 // that it wrote no report.
 func checkRefused(t *testing.T, msg string, holder int, out string) {
@@ -129,17 +137,7 @@ func TestCLIRefusedWhileLocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cmds []*exec.Cmd
-	var errs []*bytes.Buffer
-	for i := 0; i < 2; i++ {
-		c := exec.Command(needBinary(t), "audit", "--state", st, "-o", "ndjson", "--file", filepath.Join(dir, fmt.Sprintf("out%d.ndjson", i)))
-		var e bytes.Buffer
-		c.Stderr = &e
-		cmds, errs = append(cmds, c), append(errs, &e)
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cmds, errs := startAudits(t, dir, st, 2)
 	for i, c := range cmds {
 		code := 0
 		if err := c.Wait(); err != nil {
