@@ -3,37 +3,21 @@ package encode
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
-	"io"
 )
 
-// writeIndented writes v as JSON indented by two spaces, byte for byte what
-// json.Encoder with SetIndent("", "  ") and SetEscapeHTML(false) writes.
+const indentUnit = "  "
+
+// indentCompact indents compact, valid JSON (as the json package writes it:
+// no whitespace outside strings, a trailing newline kept as is), as a value
+// that sits depth levels deep in the document, byte for byte as json.Encoder
+// with SetIndent("", "  ") would write it.
 //
 // encoding/json indents by running its validating scanner over the
 // marshalled document and building a second copy in memory; for the report
 // of a 1 GB capture (15 MB of JSON) that was a fifth of `ratwatch pcap`'s
 // time. The marshalled bytes are already valid and compact, so indenting
-// them needs only to know whether it is inside a string; the result streams
-// to w.
-func writeIndented(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	indentCompact(bw, buf.Bytes())
-	return bw.Flush()
-}
-
-const indentUnit = "  "
-
-// indentCompact indents compact, valid JSON (as the json package writes it:
-// no whitespace outside strings, a trailing newline kept as is).
-func indentCompact(w *bufio.Writer, src []byte) {
-	depth := 0
+// them needs only to know whether it is inside a string.
+func indentCompact(w *bufio.Writer, src []byte, depth int) {
 	newline := func() {
 		_ = w.WriteByte('\n')
 		for range depth {

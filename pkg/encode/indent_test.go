@@ -1,8 +1,10 @@
 package encode
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,6 +21,20 @@ func stdIndent(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// writeIndented marshals v with encoding/json and indents it with
+// indentCompact (the streamed report does the same per value).
+func writeIndented(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	indentCompact(bw, buf.Bytes(), 0)
+	return bw.Flush()
 }
 
 func checkIndent(t testing.TB, v any) {

@@ -12,5 +12,5 @@ type JSON struct{}
 func (JSON) Name() string { return "json" }
 
 func (JSON) Encode(w io.Writer, r *report.Report) error {
-	return writeIndented(w, r)
+	return streamIndented(w, r)
 }
