@@ -263,3 +263,35 @@ func TestUndirectedSessionIndeterminate(t *testing.T) {
 		t.Fatalf("wire flows should prove running/online: %+v", f.Conditions)
 	}
 }
+
+// TestSessionConditionEvidenceBounded: the session condition carries the
+// evidence of the first 10 sessions and says where the rest is; every
+// session stays in the finding's list with its own evidence.
+func TestSessionConditionEvidenceBounded(t *testing.T) {
+	for _, n := range []int{3, 10, 12} {
+		var rs []session.Record
+		for i := range n {
+			r := rec(session.Established, session.Incoming, "2026-11-20T10:00:00Z", "2026-11-20T10:02:00Z", "203.0.113.7", uint32(50000+i))
+			r.Evidence = []evidence.Evidence{{Kind: evidence.KindLogLine, Path: "/home/u/.anydesk/ad.trace", Line: 10 * (i + 1)}, {Kind: evidence.KindLogLine, Path: "/home/u/.anydesk/ad.trace", Line: 10*(i+1) + 1}}
+			rs = append(rs, r)
+		}
+		tool := &match.Tool{Sig: sig, Logs: []inventory.LogFile{okLog("2026-11-01T00:00:00Z")}, Sessions: rs}
+		fs, _ := decide(t, []*match.Tool{tool}, true, okStatuses)
+		c := fs[0].Conditions.Session
+		want := 2 * min(n, 10)
+		if c.Status != report.Met || len(c.Evidence) != want || len(fs[0].Incoming) != n {
+			t.Fatalf("%d sessions: status %s, %d evidence items (want %d), %d incoming", n, c.Status, len(c.Evidence), want, len(fs[0].Incoming))
+		}
+		if last := c.Evidence[len(c.Evidence)-1]; last.Line != 10*min(n, 10)+1 {
+			t.Errorf("%d sessions: last evidence line %d", n, last.Line)
+		}
+		if says := strings.Contains(c.Reason, "of all in incoming_sessions"); says != (n > 10) {
+			t.Errorf("%d sessions: reason %q", n, c.Reason)
+		}
+		for i, r := range fs[0].Incoming {
+			if len(r.Evidence) != 2 {
+				t.Errorf("%d sessions: session %d has %d evidence items", n, i, len(r.Evidence))
+			}
+		}
+	}
+}
