@@ -3,6 +3,7 @@
 package inventory
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
@@ -170,16 +171,26 @@ type Inventory struct {
 
 // Merge appends o into inv.
 func (inv *Inventory) Merge(o Inventory) {
-	inv.Processes = append(inv.Processes, o.Processes...)
-	inv.Packages = append(inv.Packages, o.Packages...)
-	inv.Sockets = append(inv.Sockets, o.Sockets...)
-	inv.Files = append(inv.Files, o.Files...)
-	inv.Services = append(inv.Services, o.Services...)
-	inv.Executions = append(inv.Executions, o.Executions...)
-	inv.Logs = append(inv.Logs, o.Logs...)
-	inv.Sessions = append(inv.Sessions, o.Sessions...)
-	inv.Flows = append(inv.Flows, o.Flows...)
-	inv.Statuses = append(inv.Statuses, o.Statuses...)
+	inv.Processes = merge(inv.Processes, o.Processes)
+	inv.Packages = merge(inv.Packages, o.Packages)
+	inv.Sockets = merge(inv.Sockets, o.Sockets)
+	inv.Files = merge(inv.Files, o.Files)
+	inv.Services = merge(inv.Services, o.Services)
+	inv.Executions = merge(inv.Executions, o.Executions)
+	inv.Logs = merge(inv.Logs, o.Logs)
+	inv.Sessions = merge(inv.Sessions, o.Sessions)
+	inv.Flows = merge(inv.Flows, o.Flows)
+	inv.Statuses = merge(inv.Statuses, o.Statuses)
+}
+
+// merge appends src to dst. Into an empty dst it takes src itself instead of
+// copying it (a capture's thousands of flows and records are large values),
+// clipped so that a later append to one never writes into the other.
+func merge[T any](dst, src []T) []T {
+	if len(dst) == 0 && len(src) > 0 {
+		return slices.Clip(src)
+	}
+	return append(dst, src...)
 }
 
 // ProcessByPID finds a process, or nil.

@@ -226,13 +226,12 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		if s := lookup(set, fl.Tool); s != nil {
 			t := get(s)
 			t.Flows = append(t.Flows, fl)
-			sk := fl.Socket
-			why := fmt.Sprintf("%s flow %s on the wire (%s, attributed by %s): %s", fl.Role, tuple(sk), fl.Verdict, fl.By, fl.Why)
-			if fl.Evidence.PID != 0 {
-				why += fmt.Sprintf("; its socket belongs to pid %d", fl.Evidence.PID)
-			}
 			if len(t.Flows) > MaxFlowMatches {
 				continue // counted in the summary match below
+			}
+			why := fmt.Sprintf("%s flow %s on the wire (%s, attributed by %s): %s", fl.Role, tuple(fl.Socket), fl.Verdict, fl.By, fl.Why)
+			if fl.Evidence.PID != 0 {
+				why += fmt.Sprintf("; its socket belongs to pid %d", fl.Evidence.PID)
 			}
 			t.Matches = append(t.Matches, report.Match{Kind: "flow", Role: fl.Verdict, NetRole: fl.Role, Why: why,
 				Evidence: []evidence.Evidence{fl.Evidence}})

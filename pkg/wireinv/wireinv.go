@@ -10,6 +10,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
+	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/wire"
 )
 
@@ -24,6 +25,14 @@ func FromReport(rep *wire.Report, err error) inventory.Inventory {
 	for _, w := range rep.Warnings {
 		st.Errors = append(st.Errors, w)
 	}
+	n := 0
+	for _, f := range rep.Flows {
+		if f.Tool != "" {
+			n++
+		}
+	}
+	inv.Flows = make([]inventory.Flow, 0, n)
+	inv.Sessions = make([]session.Record, 0, len(rep.Records))
 	for _, f := range rep.Flows {
 		if f.Tool == "" {
 			continue
