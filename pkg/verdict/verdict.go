@@ -225,11 +225,11 @@ func condOnline(t *match.Tool, servers []match.ProcMatch, listening, inbound, ou
 func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c Context) report.Condition {
 	if len(f.Incoming) > 0 {
 		return report.Condition{Status: report.Met, Evidence: sessionEvidence(f.Incoming),
-			Reason: fmt.Sprintf("%d incoming session(s) established (%s)%s", len(f.Incoming), describeSessions(f.Incoming), moreIn(f.Incoming, "incoming_sessions"))}
+			Reason: fmt.Sprintf("%d incoming session(s) established (%s)", len(f.Incoming), describeSessions(f.Incoming))}
 	}
 	if len(f.Undirected) > 0 {
 		return report.Condition{Status: report.Unknown, Evidence: sessionEvidence(f.Undirected),
-			Reason: fmt.Sprintf("%d session(s) were established (%s)%s, but which side was controlled is not known (for a capture: give the PC's address with --local-ip)", len(f.Undirected), describeSessions(f.Undirected), moreIn(f.Undirected, "undirected_sessions"))}
+			Reason: fmt.Sprintf("%d session(s) were established (%s), but which side was controlled is not known (for a capture: give the PC's address with --local-ip)", len(f.Undirected), describeSessions(f.Undirected))}
 	}
 	var unreadable []string
 	read := 0
@@ -296,22 +296,13 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 const maxConditionSessions = 10
 
 // sessionEvidence returns the evidence of the first maxConditionSessions
-// sessions.
+// sessions (docs/report.md says the condition's evidence is a sample).
 func sessionEvidence(rs []session.Record) []evidence.Evidence {
 	var ev []evidence.Evidence
 	for _, r := range rs[:min(len(rs), maxConditionSessions)] {
 		ev = append(ev, r.Evidence...)
 	}
 	return ev
-}
-
-// moreIn tells where the evidence of the sessions beyond the first
-// maxConditionSessions is.
-func moreIn(rs []session.Record, list string) string {
-	if len(rs) <= maxConditionSessions {
-		return ""
-	}
-	return fmt.Sprintf("; evidence here of the first %d, of all in %s", maxConditionSessions, list)
 }
 
 // flowEvidence returns evidence of the tool's flows (at most 10).
