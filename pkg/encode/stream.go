@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ratwatch/ratwatch/pkg/report"
 )
@@ -82,6 +84,9 @@ func (s *streamer) array(v reflect.Value, depth int) error {
 		_, _ = s.w.WriteString("[]")
 		return nil
 	}
+	if e := v.Type().Elem(); v.Len() >= 2*leafChunk && runtime.GOMAXPROCS(0) > 1 && (e.Kind() == reflect.Struct && walkable(e) == nil) {
+		return s.parallelLeaves(v, depth)
+	}
 	_ = s.w.WriteByte('[')
 	for i := range v.Len() {
 		if i > 0 {
@@ -123,6 +128,82 @@ func (s *streamer) object(v reflect.Value, depth int) error {
 	}
 	s.newline(depth)
 	_ = s.w.WriteByte('}')
+	return nil
+}
+
+// leafChunk elements of a long slice are marshalled together by one
+// worker of parallelLeaves.
+const leafChunk = 32
+
+// parallelLeaves writes a long slice of leaf structs (a capture's thousand
+// session records) the way array does, but marshals chunks of it on every
+// core while this goroutine writes the finished chunks in order. At most
+// two chunks per worker are in flight, so memory stays bounded.
+func (s *streamer) parallelLeaves(v reflect.Value, depth int) error {
+	n := v.Len()
+	chunks := (n + leafChunk - 1) / leafChunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	type result struct {
+		b   *bytes.Buffer
+		err error
+	}
+	results := make([]chan result, chunks)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	free := make(chan *bytes.Buffer, 2*workers) // a buffer is a chunk in flight
+	for range cap(free) {
+		free <- new(bytes.Buffer)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	var next atomic.Int64
+	for range workers {
+		go func() {
+			ws := streamer{}
+			ws.enc = json.NewEncoder(&ws.buf)
+			ws.enc.SetEscapeHTML(false)
+			for {
+				var out *bytes.Buffer
+				select {
+				case out = <-free:
+				case <-done:
+					return
+				}
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				out.Reset()
+				if ws.w == nil {
+					ws.w = bufio.NewWriterSize(out, 16<<10)
+				} else {
+					ws.w.Reset(out)
+				}
+				var err error
+				for i := c * leafChunk; i < min(n, (c+1)*leafChunk) && err == nil; i++ {
+					if i > 0 {
+						_ = ws.w.WriteByte(',')
+					}
+					ws.newline(depth + 1)
+					err = ws.leaf(v.Index(i), depth+1)
+				}
+				_ = ws.w.Flush()
+				results[c] <- result{out, err} // buffered: never blocks
+			}
+		}()
+	}
+	_ = s.w.WriteByte('[')
+	for c := range chunks {
+		r := <-results[c]
+		if r.err != nil {
+			return r.err
+		}
+		_, _ = s.w.Write(r.b.Bytes())
+		free <- r.b
+	}
+	s.newline(depth)
+	_ = s.w.WriteByte(']')
 	return nil
 }
 

@@ -3,13 +3,16 @@ package encode_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ratwatch/ratwatch/pkg/audit/audittest"
 	"github.com/ratwatch/ratwatch/pkg/encode"
 	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/wire"
 	"github.com/ratwatch/ratwatch/pkg/wireinv"
 )
@@ -94,4 +97,31 @@ func FuzzStream(f *testing.F) {
 		}
 		checkStream(t, &r)
 	})
+}
+
+// TestStreamLongLists: lists long enough to be marshalled in parallel
+// chunks (a capture's thousand sessions) come out in order and byte for
+// byte as encoding/json writes them; a value that cannot be marshalled in
+// the middle of one is an error, not a hang.
+func TestStreamLongLists(t *testing.T) {
+	r := audittest.Audited(t)
+	f := &r.Findings[0]
+	var in []session.Record
+	for i := range 1001 {
+		s := audittest.Session("anydesk", session.Incoming, session.Established, "2026-01-12T09:00:05Z", "2026-01-12T09:30:00Z",
+			fmt.Sprintf("%09d", i), fmt.Sprintf("203.0.%d.%d", i/256, i%256), uint32(i), "alice", "/home/alice/.anydesk/ad.trace", i+1)
+		in = append(in, s)
+	}
+	f.Incoming = in
+	f.Attempts = in[:64] // exactly two chunks
+	checkStream(t, r)
+
+	bad := *audittest.T("2026-01-12T09:00:05Z")
+	bad = bad.AddDate(8000, 0, 0) // year 10026: time.Time refuses to marshal it
+	f.Incoming[700].End = &bad
+	var got bytes.Buffer
+	err := encode.StreamIndented(&got, r)
+	if err == nil || !strings.Contains(err.Error(), "year outside of range") {
+		t.Fatalf("want the marshalling error of record 700, got %v", err)
+	}
 }
