@@ -3,6 +3,7 @@ package encode
 import (
 	"bufio"
 	"bytes"
+	"strings"
 )
 
 const indentUnit = "  "
@@ -18,32 +19,12 @@ const indentUnit = "  "
 // time. The marshalled bytes are already valid and compact, so indenting
 // them needs only to know whether it is inside a string.
 func indentCompact(w *bufio.Writer, src []byte, depth int) {
-	newline := func() {
-		_ = w.WriteByte('\n')
-		for range depth {
-			_, _ = w.WriteString(indentUnit)
-		}
-	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		switch c {
 		case '"':
 			// Copy the string through its closing quote.
-			j := i + 1
-			for j < len(src) {
-				k := bytes.IndexAny(src[j:], "\"\\")
-				if k < 0 {
-					j = len(src)
-					break
-				}
-				j += k
-				if src[j] == '\\' {
-					j += 2
-					continue
-				}
-				break
-			}
-			end := min(j+1, len(src))
+			end := stringEnd(src, i+1)
 			_, _ = w.Write(src[i:end])
 			i = end - 1
 		case '{', '[':
@@ -54,14 +35,14 @@ func indentCompact(w *bufio.Writer, src []byte, depth int) {
 				continue
 			}
 			depth++
-			newline()
+			newline(w, depth)
 		case '}', ']':
 			depth--
-			newline()
+			newline(w, depth)
 			_ = w.WriteByte(c)
 		case ',':
 			_ = w.WriteByte(c)
-			newline()
+			newline(w, depth)
 		case ':':
 			_, _ = w.WriteString(": ")
 		default:
@@ -73,6 +54,41 @@ func indentCompact(w *bufio.Writer, src []byte, depth int) {
 			_, _ = w.Write(src[i:j])
 			i = j - 1
 		}
+	}
+}
+
+// stringEnd returns the index after the closing quote of the string whose
+// content starts at j (len(src) if it is not closed). Most strings have no
+// escapes: one IndexByte finds the quote, a second one checks that no
+// backslash comes before it.
+func stringEnd(src []byte, j int) int {
+	for j < len(src) {
+		q := bytes.IndexByte(src[j:], '"')
+		if q < 0 {
+			return len(src)
+		}
+		b := bytes.IndexByte(src[j:j+q], '\\')
+		if b < 0 {
+			return j + q + 1
+		}
+		j += b + 2 // skip the escaped byte (an escaped quote, too)
+	}
+	return len(src)
+}
+
+// indents is a newline and the indentation of the deepest levels written
+// with one call.
+var indents = "\n" + strings.Repeat(indentUnit, 32)
+
+// newline ends the line and indents the next one depth levels.
+func newline(w *bufio.Writer, depth int) {
+	if n := 1 + len(indentUnit)*depth; n <= len(indents) {
+		_, _ = w.WriteString(indents[:n])
+		return
+	}
+	_ = w.WriteByte('\n')
+	for range depth {
+		_, _ = w.WriteString(indentUnit)
 	}
 }
 

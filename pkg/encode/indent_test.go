@@ -60,6 +60,12 @@ func TestIndentMatchesEncodingJSON(t *testing.T) {
 	} {
 		checkIndent(t, v)
 	}
+	// Deeper than the precomputed indentation, with escapes at the bottom.
+	var deep any = map[string]any{"k": `\"x\\`}
+	for range 40 {
+		deep = []any{deep, 1}
+	}
+	checkIndent(t, deep)
 	var files []string
 	for _, root := range []string{"../../docs", "../../pkg", "../../cmd", "../../signatures"} {
 		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

@@ -23,7 +23,7 @@ import (
 // The report of a 1 GB synthetic capture is 15 MB of JSON: growing that
 // buffer (and the garbage collections it forced under the CLI's memory
 // limit) was most of the time `ratwatch pcap` spent after the analysis.
-// Here the structs of package report are walked field by field and their
+// Here the report and its findings are walked field by field and their
 // slices element by element; every other value (a session record, an
 // evidence item, a string) is marshalled on its own by encoding/json and
 // indented in place. TestStreamMatchesEncodingJSON and FuzzStream hold the
@@ -46,8 +46,10 @@ type streamer struct {
 	enc *json.Encoder
 }
 
-// reportPkg is the package whose structs are walked rather than marshalled.
-var reportPkg = reflect.TypeFor[report.Report]().PkgPath()
+// walked are the structs written field by field: the ones that hold the
+// long lists. Every other value (a match, a timeline event) is small and
+// cheaper to marshal whole than member by member.
+var walked = map[reflect.Type]bool{reflect.TypeFor[report.Report](): true, reflect.TypeFor[report.Finding](): true}
 
 // value writes v, which sits depth levels deep.
 func (s *streamer) value(v reflect.Value, depth int) error {
@@ -224,12 +226,7 @@ func (s *streamer) leaf(v reflect.Value, depth int) error {
 	return nil
 }
 
-func (s *streamer) newline(depth int) {
-	_ = s.w.WriteByte('\n')
-	for range depth {
-		_, _ = s.w.WriteString(indentUnit)
-	}
-}
+func (s *streamer) newline(depth int) { newline(s.w, depth) }
 
 // field is one JSON member of a walkable struct.
 type field struct {
@@ -240,8 +237,8 @@ type field struct {
 
 var walkCache sync.Map // reflect.Type → []field (nil: not walkable)
 
-// walkable returns the members of t when t is a struct of package report
-// that uses only the tag forms handled here (a name and omitempty);
+// walkable returns the members of t when t is one of the walked structs
+// and uses only the tag forms handled here (a name and omitempty);
 // otherwise nil, and the value is marshalled whole by encoding/json.
 func walkable(t reflect.Type) []field {
 	if c, ok := walkCache.Load(t); ok {
@@ -253,7 +250,7 @@ func walkable(t reflect.Type) []field {
 }
 
 func fieldsOf(t reflect.Type) []field {
-	if t.Kind() != reflect.Struct || t.PkgPath() != reportPkg || marshals(t) {
+	if !walked[t] || marshals(t) {
 		return nil
 	}
 	fs := []field{}

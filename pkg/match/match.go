@@ -182,6 +182,9 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 	// tool's server-side process.
 	ownerOf := func(sk evidence.Socket) (int32, *Tool) {
 		var first int32
+		if len(owner) == 0 { // a capture read on its own: no socket table
+			return 0, nil
+		}
 		for _, rev := range []bool{false, true} {
 			pid, ok := owner[flowKey(sk, rev)]
 			if !ok {
