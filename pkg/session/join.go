@@ -181,24 +181,39 @@ func Join(recs []Record) []Record {
 	}
 	var pairs []pair
 	for _, idx := range byID {
-		for x := 0; x < len(idx); x++ {
-			for y := x + 1; y < len(idx); y++ {
-				i, j := idx[x], idx[y]
-				if ia, ib := idOf[i], idOf[j]; ia != "" && ib != "" && ia != ib {
-					continue // the common case, decided without calls
+		// Records of one source never join each other: only pairs across
+		// sources are scored. (A capture's or an event log's thousands of
+		// records, all of one source, made this quadratic.)
+		bySrc := map[string][]int{}
+		var srcs []string
+		for _, i := range idx {
+			if _, ok := bySrc[srcOf[i]]; !ok {
+				srcs = append(srcs, srcOf[i])
+			}
+			bySrc[srcOf[i]] = append(bySrc[srcOf[i]], i)
+		}
+		for sx := range srcs {
+			for sy := sx + 1; sy < len(srcs); sy++ {
+				for _, x := range bySrc[srcs[sx]] {
+					for _, y := range bySrc[srcs[sy]] {
+						i, j := min(x, y), max(x, y)
+						if ia, ib := idOf[i], idOf[j]; ia != "" && ib != "" && ia != ib {
+							continue // the common case, decided without calls
+						}
+						a, b := &recs[i], &recs[j]
+						if !peerMatch(a, b) || outcomeConflict(a.Outcome, b.Outcome) {
+							continue
+						}
+						d, ok := timeScore(a, b)
+						if !ok {
+							continue
+						}
+						if a.Outcome != b.Outcome {
+							d += JoinTolerance // prefer partners that agree on the outcome
+						}
+						pairs = append(pairs, pair{i, j, d})
+					}
 				}
-				a, b := &recs[i], &recs[j]
-				if srcOf[i] == srcOf[j] || !peerMatch(a, b) || outcomeConflict(a.Outcome, b.Outcome) {
-					continue
-				}
-				d, ok := timeScore(a, b)
-				if !ok {
-					continue
-				}
-				if a.Outcome != b.Outcome {
-					d += JoinTolerance // prefer partners that agree on the outcome
-				}
-				pairs = append(pairs, pair{idx[x], idx[y], d})
 			}
 		}
 	}

@@ -252,7 +252,6 @@ func TestJoinMany(t *testing.T) {
 			RemoteID: strconvI(i % 7), Start: session.T(s), End: session.T(e), Evidence: []evidence.Evidence{{Path: "inc"}}}
 		recs = append(recs, a, b)
 	}
-	start := time.Now()
 	out := session.Join(recs)
 	if len(out) != 2000 {
 		t.Fatalf("%d records", len(out))
@@ -262,8 +261,52 @@ func TestJoinMany(t *testing.T) {
 			t.Fatalf("#%d %+v", i, r)
 		}
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("join took %v", d)
+}
+
+// oneSource is n records of one capture: the same peer, overlapping times.
+func oneSource(n int) []session.Record {
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	recs := make([]session.Record, n)
+	for i := range recs {
+		s := base.Add(time.Duration(i) * time.Second)
+		recs[i] = session.Record{Tool: "windows-rdp", Parser: "wire", Direction: session.DirectionUnknown, Outcome: session.Established,
+			RemoteIP: "192.0.2.7", Start: session.T(s), End: session.T(s.Add(time.Minute)), Evidence: []evidence.Evidence{{Path: "big.pcap"}}}
+	}
+	return recs
+}
+
+// TestJoinOneSourceKeepsAll: records of one source are never joined with
+// each other, however alike.
+func TestJoinOneSourceKeepsAll(t *testing.T) {
+	if out := session.Join(oneSource(3000)); len(out) != 3000 {
+		t.Fatalf("%d records, want all 3000", len(out))
+	}
+}
+
+// BenchmarkJoinOneSource: a capture's 20,000 sessions of one tool (only
+// pairs across sources are scored, so this is linear).
+func BenchmarkJoinOneSource(b *testing.B) {
+	recs := oneSource(20000)
+	for b.Loop() {
+		session.Join(recs)
+	}
+}
+
+// BenchmarkJoinTwoSources: 2,000 sessions in a TeamViewer log and in its
+// Connections_incoming.txt.
+func BenchmarkJoinTwoSources(b *testing.B) {
+	var recs []session.Record
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 2000; i++ {
+		s := base.Add(time.Duration(i) * 10 * time.Minute)
+		recs = append(recs,
+			session.Record{Tool: "teamviewer", Parser: "log", Direction: session.Incoming, Outcome: session.Established,
+				RemoteID: strconvI(i % 7), Start: session.T(s), End: session.T(s.Add(5 * time.Minute)), Evidence: []evidence.Evidence{{Path: "log"}}},
+			session.Record{Tool: "teamviewer", Parser: "incoming", Direction: session.Incoming, Outcome: session.Established,
+				RemoteID: strconvI(i % 7), Start: session.T(s), End: session.T(s.Add(5 * time.Minute)), Evidence: []evidence.Evidence{{Path: "inc"}}})
+	}
+	for b.Loop() {
+		session.Join(recs)
 	}
 }
 
