@@ -57,11 +57,15 @@ func FromReport(rep *wire.Report, err error) inventory.Inventory {
 		})
 	}
 	for _, r := range rep.Records {
-		// A live capture has no file: offset -1 becomes "no offset".
-		r.Evidence = append([]evidence.Evidence(nil), r.Evidence...)
+		// A live capture has no file: offset -1 becomes "no offset" (on a
+		// copy: the wire report stays as it was).
 		for i := range r.Evidence {
 			if r.Evidence[i].Offset < 0 {
-				r.Evidence[i].Offset = 0
+				r.Evidence = append([]evidence.Evidence(nil), r.Evidence...)
+				for j := range r.Evidence {
+					r.Evidence[j].Offset = max(r.Evidence[j].Offset, 0)
+				}
+				break
 			}
 		}
 		inv.Sessions = append(inv.Sessions, r)
