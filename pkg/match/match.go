@@ -256,7 +256,14 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		}
 	}
 	for _, l := range inv.Logs {
-		if s := set.Get(l.Tool); s != nil {
+		s := set.Get(l.Tool)
+		if s == nil && l.Parser == "wire" {
+			// A capture covers the tools it saw, also those recognised by
+			// protocol alone (generic VNC, Citrix): without this their
+			// attempts-only flows left condition 3 without a source read.
+			s = lookup(set, l.Tool)
+		}
+		if s != nil {
 			t := get(s)
 			t.Logs = append(t.Logs, l)
 			// A shared log (event log) says the tool was here only through

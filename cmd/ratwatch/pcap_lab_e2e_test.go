@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ratwatch/ratwatch/internal/lab"
+	"github.com/ratwatch/ratwatch/internal/rfb"
+	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
+)
+
+// The captures in these tests are made here, with tcpdump on loopback,
+// around real servers (x11vnc, xrdp) and real clients, then read by
+// `ratwatch pcap`. The expected labels are what the test did: a login with
+// the right password and input is a session, a wrong password is a failed
+// attempt, a connection that stops after the greeting is an attempt only.
+
+// wireRecords returns every session and attempt of the report whose remote
+// port is port (the client's side of one connection on loopback), with the
+// tool each was found under.
+func wireRecords(r *report.Report, port int) (sessions, attempts []session.Record, tools []string) {
+	for _, f := range r.Findings {
+		for _, list := range [][]session.Record{f.Incoming, f.Outgoing, f.Undirected} {
+			for _, s := range list {
+				if int(s.RemotePort) == port {
+					sessions = append(sessions, s)
+					tools = append(tools, f.Tool.ID)
+				}
+			}
+		}
+		for _, a := range f.Attempts {
+			if int(a.RemotePort) == port {
+				attempts = append(attempts, a)
+				tools = append(tools, f.Tool.ID)
+			}
+		}
+	}
+	return sessions, attempts, tools
+}
+
+// capturePcap runs tcpdump on loopback for port around do, and returns the
+// report of `ratwatch pcap --local-ip 127.0.0.1` on the file.
+func capturePcap(t *testing.T, port int, do func()) *report.Report {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "lab.pcap")
+	capt := lab.Tcpdump(t, port, file)
+	do()
+	time.Sleep(300 * time.Millisecond) // the last segments reach tcpdump
+	if err := capt.Stop(); err != nil {
+		t.Fatalf("stopping tcpdump: %v", err)
+	}
+	r, _ := scan(t, "pcap", "--local-ip", "127.0.0.1", file)
+	return r
+}
+
+func TestPcapOfVNCSessions(t *testing.T) {
+	lab.Require(t, "Xvfb", "x11vnc", "tcpdump")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	disp := lab.Xvfb(t)
+	const pw = "Right-pw-7"
+	srv := lab.X11VNC(t, disp, lab.VNCOpts{Password: pw})
+
+	t.Run("session", func(t *testing.T) {
+		var cport int
+		r := capturePcap(t, srv.Port, func() {
+			c := vncControl(t, srv.Addr(), pw) // 4 key and 3 pointer events
+			cport = clientPort(c)
+			c.Close()
+			lab.WaitClosed(t, cport, srv.Port)
+		})
+		ss, as, tools := wireRecords(r, cport)
+		if len(ss) != 1 || len(as) != 0 {
+			t.Fatalf("port %d: %d sessions %d attempts (%v), want one session", cport, len(ss), len(as), tools)
+		}
+		s := ss[0]
+		if s.Direction != session.Incoming || s.Outcome != session.Established || s.RemoteIP != "127.0.0.1" || s.Start == nil || s.End == nil {
+			t.Errorf("session %+v", s)
+		}
+		if s.Input["key"] != 4 || s.Input["pointer"] != 3 {
+			t.Errorf("input %v, want 4 key and 3 pointer events", s.Input)
+		}
+		if r.Verdict.RemoteControl != report.Established {
+			t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
+		}
+	})
+
+	t.Run("wrong-password", func(t *testing.T) {
+		var cport int
+		r := capturePcap(t, srv.Port, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			d := net.Dialer{}
+			conn, err := d.DialContext(ctx, "tcp", srv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			cport = conn.LocalAddr().(*net.TCPAddr).Port
+			if _, err := rfb.NewClient(conn, rfb.Config{Password: "wrong-pw"}); !errors.Is(err, rfb.ErrAuthFailed) {
+				t.Fatalf("wrong password: %v", err)
+			}
+			conn.Close()
+			lab.WaitClosed(t, cport, srv.Port)
+		})
+		ss, as, tools := wireRecords(r, cport)
+		if len(ss) != 0 || len(as) != 1 {
+			t.Fatalf("port %d: %d sessions %d attempts (%v), want one attempt", cport, len(ss), len(as), tools)
+		}
+		if as[0].Outcome != session.FailedAuth {
+			t.Errorf("attempt outcome %s, want failed_auth: %+v", as[0].Outcome, as[0])
+		}
+		if r.Verdict.RemoteControl != report.NotEstablished {
+			t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
+			for _, f := range r.Findings {
+				t.Logf("%s: %s %s: %s; session %s: %s", f.Tool.ID, f.State, f.Verdict, f.VerdictReason, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+			}
+		}
+	})
+
+	t.Run("handshake-only", func(t *testing.T) {
+		var cport int
+		r := capturePcap(t, srv.Port, func() {
+			conn, err := net.DialTimeout("tcp", srv.Addr(), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cport = conn.LocalAddr().(*net.TCPAddr).Port
+			banner := make([]byte, 12)
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(conn, banner); err != nil || string(banner[:4]) != "RFB " {
+				t.Fatalf("server banner %q: %v", banner, err)
+			}
+			// The client answers with its version and leaves before the
+			// security handshake: a probe.
+			if _, err := fmt.Fprint(conn, "RFB 003.008\n"); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			conn.Close()
+			lab.WaitClosed(t, cport, srv.Port)
+		})
+		ss, as, tools := wireRecords(r, cport)
+		if len(ss) != 0 || len(as) != 1 {
+			t.Fatalf("port %d: %d sessions %d attempts (%v), want one attempt", cport, len(ss), len(as), tools)
+		}
+		if as[0].Outcome != session.AttemptOnly {
+			t.Errorf("attempt outcome %s, want attempt_only: %+v", as[0].Outcome, as[0])
+		}
+		if r.Verdict.RemoteControl != report.NotEstablished {
+			t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
+			for _, f := range r.Findings {
+				t.Logf("%s: %s %s: %s; session %s: %s", f.Tool.ID, f.State, f.Verdict, f.VerdictReason, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+			}
+		}
+	})
+}
