@@ -61,6 +61,28 @@ func capturePcap(t *testing.T, port int, do func()) *report.Report {
 	return r
 }
 
+// oneAttempt returns the single wire record of port, which must be an
+// attempt of tool.
+func oneAttempt(t *testing.T, r *report.Report, port int, tool string) session.Record {
+	t.Helper()
+	ss, as, tools := wireRecords(r, port)
+	if len(ss) != 0 || len(as) != 1 || tools[0] != tool {
+		t.Fatalf("port %d: %d sessions %d attempts (%v), want one %s attempt", port, len(ss), len(as), tools, tool)
+	}
+	return as[0]
+}
+
+// notEstablished checks the host verdict of a capture with attempts only.
+func notEstablished(t *testing.T, r *report.Report) {
+	t.Helper()
+	if r.Verdict.RemoteControl != report.NotEstablished {
+		t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
+		for _, f := range r.Findings {
+			t.Logf("%s: %s %s: %s", f.Tool.ID, f.State, f.Verdict, f.VerdictReason)
+		}
+	}
+}
+
 func TestPcapOfVNCSessions(t *testing.T) {
 	lab.Require(t, "Xvfb", "x11vnc", "tcpdump")
 	lab.RequireRoot(t)
@@ -111,19 +133,10 @@ func TestPcapOfVNCSessions(t *testing.T) {
 			conn.Close()
 			lab.WaitClosed(t, cport, srv.Port)
 		})
-		ss, as, tools := wireRecords(r, cport)
-		if len(ss) != 0 || len(as) != 1 {
-			t.Fatalf("port %d: %d sessions %d attempts (%v), want one attempt", cport, len(ss), len(as), tools)
+		if a := oneAttempt(t, r, cport, "vnc"); a.Outcome != session.FailedAuth {
+			t.Errorf("attempt outcome %s, want failed_auth: %+v", a.Outcome, a)
 		}
-		if as[0].Outcome != session.FailedAuth {
-			t.Errorf("attempt outcome %s, want failed_auth: %+v", as[0].Outcome, as[0])
-		}
-		if r.Verdict.RemoteControl != report.NotEstablished {
-			t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
-			for _, f := range r.Findings {
-				t.Logf("%s: %s %s: %s; session %s: %s", f.Tool.ID, f.State, f.Verdict, f.VerdictReason, f.Conditions.Session.Status, f.Conditions.Session.Reason)
-			}
-		}
+		notEstablished(t, r)
 	})
 
 	t.Run("handshake-only", func(t *testing.T) {
@@ -148,19 +161,10 @@ func TestPcapOfVNCSessions(t *testing.T) {
 			conn.Close()
 			lab.WaitClosed(t, cport, srv.Port)
 		})
-		ss, as, tools := wireRecords(r, cport)
-		if len(ss) != 0 || len(as) != 1 {
-			t.Fatalf("port %d: %d sessions %d attempts (%v), want one attempt", cport, len(ss), len(as), tools)
+		if a := oneAttempt(t, r, cport, "vnc"); a.Outcome != session.AttemptOnly {
+			t.Errorf("attempt outcome %s, want attempt_only: %+v", a.Outcome, a)
 		}
-		if as[0].Outcome != session.AttemptOnly {
-			t.Errorf("attempt outcome %s, want attempt_only: %+v", as[0].Outcome, as[0])
-		}
-		if r.Verdict.RemoteControl != report.NotEstablished {
-			t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
-			for _, f := range r.Findings {
-				t.Logf("%s: %s %s: %s; session %s: %s", f.Tool.ID, f.State, f.Verdict, f.VerdictReason, f.Conditions.Session.Status, f.Conditions.Session.Reason)
-			}
-		}
+		notEstablished(t, r)
 	})
 }
 
@@ -172,15 +176,6 @@ func TestPcapOfRDPSessions(t *testing.T) {
 	srv := lab.XRDP(t)
 	clientDisp := lab.Xvfb(t)
 
-	// one returns the single wire record of port, which must be an attempt.
-	one := func(t *testing.T, r *report.Report, port int) session.Record {
-		t.Helper()
-		ss, as, tools := wireRecords(r, port)
-		if len(ss) != 0 || len(as) != 1 || tools[0] != "windows-rdp" {
-			t.Fatalf("port %d: %d sessions %d attempts (%v), want one RDP attempt", port, len(ss), len(as), tools)
-		}
-		return as[0]
-	}
 	login := func(t *testing.T, password, logLine string) (*report.Report, int) {
 		var cport int
 		r := capturePcap(t, srv.Port, func() {
@@ -208,7 +203,7 @@ func TestPcapOfRDPSessions(t *testing.T) {
 	// a real desktop sends tens of KB.
 	t.Run("session-blank-desktop", func(t *testing.T) {
 		r, cport := login(t, srv.Password, "login successful for user ")
-		a := one(t, r, cport)
+		a := oneAttempt(t, r, cport, "windows-rdp")
 		if a.Direction != session.Incoming || a.AuthMethod != "SSL" || a.LocalUser != srv.User || !strings.Contains(strings.Join(a.Notes, " "), "handshake only") {
 			t.Errorf("attempt %+v", a)
 		}
@@ -218,12 +213,10 @@ func TestPcapOfRDPSessions(t *testing.T) {
 	// sees the handshake and a few KB of that screen.
 	t.Run("wrong-password", func(t *testing.T) {
 		r, cport := login(t, "not-"+srv.Password, "login failed for user ")
-		if a := one(t, r, cport); a.Direction != session.Incoming || a.Outcome != session.AttemptOnly || a.AuthMethod != "SSL" {
+		if a := oneAttempt(t, r, cport, "windows-rdp"); a.Direction != session.Incoming || a.Outcome != session.AttemptOnly || a.AuthMethod != "SSL" {
 			t.Errorf("attempt %+v", a)
 		}
-		if r.Verdict.RemoteControl != report.NotEstablished {
-			t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
-		}
+		notEstablished(t, r)
 	})
 
 	// A probe: X.224 Connection Request for TLS, the Connection Confirm, gone.
@@ -248,11 +241,9 @@ func TestPcapOfRDPSessions(t *testing.T) {
 			conn.Close()
 			lab.WaitClosed(t, cport, srv.Port)
 		})
-		if a := one(t, r, cport); a.Outcome != session.AttemptOnly || a.AuthMethod != "SSL" || !strings.Contains(strings.Join(a.Notes, " "), "only 0 B from the server") {
+		if a := oneAttempt(t, r, cport, "windows-rdp"); a.Outcome != session.AttemptOnly || a.AuthMethod != "SSL" || !strings.Contains(strings.Join(a.Notes, " "), "only 0 B from the server") {
 			t.Errorf("attempt %+v", a)
 		}
-		if r.Verdict.RemoteControl != report.NotEstablished {
-			t.Errorf("host verdict %s: %s", r.Verdict.RemoteControl, r.Verdict.Summary)
-		}
+		notEstablished(t, r)
 	})
 }

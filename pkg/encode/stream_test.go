@@ -17,26 +17,13 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/wireinv"
 )
 
-// stdIndent is what the json package itself writes.
-func stdIndent(t testing.TB, v any) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func checkStream(t testing.TB, r *report.Report) {
 	t.Helper()
 	var got bytes.Buffer
 	if err := encode.StreamIndented(&got, r); err != nil {
 		t.Fatal(err)
 	}
-	if want := stdIndent(t, r); !bytes.Equal(got.Bytes(), want) {
+	if want := encode.StdIndent(t, r); !bytes.Equal(got.Bytes(), want) {
 		i := 0
 		for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
 			i++
