@@ -256,14 +256,10 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		}
 	}
 	for _, l := range inv.Logs {
-		s := set.Get(l.Tool)
-		if s == nil && l.Parser == "wire" {
-			// A capture covers the tools it saw, also those recognised by
-			// protocol alone (generic VNC, Citrix): without this their
-			// attempts-only flows left condition 3 without a source read.
-			s = lookup(set, l.Tool)
-		}
-		if s != nil {
+		// lookup, as for sessions and flows: a capture's coverage entry
+		// belongs also to tools recognised by protocol alone (generic VNC,
+		// Citrix), or their attempts-only flows had no source read.
+		if s := lookup(set, l.Tool); s != nil {
 			t := get(s)
 			t.Logs = append(t.Logs, l)
 			// A shared log (event log) says the tool was here only through
