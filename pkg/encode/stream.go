@@ -15,9 +15,9 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/report"
 )
 
-// streamIndented writes r exactly as writeIndented does (json.Encoder with
-// two-space indent, no HTML escaping), without ever holding the whole
-// document in memory.
+// streamIndented writes r byte for byte as json.Encoder with
+// SetIndent("", "  ") and SetEscapeHTML(false) does, without ever holding
+// the whole document in memory.
 //
 // json.Encoder marshals the whole value into one buffer before writing it.
 // The report of a 1 GB synthetic capture is 15 MB of JSON: growing that
@@ -86,7 +86,7 @@ func (s *streamer) array(v reflect.Value, depth int) error {
 		_, _ = s.w.WriteString("[]")
 		return nil
 	}
-	if e := v.Type().Elem(); v.Len() >= 2*leafChunk && runtime.GOMAXPROCS(0) > 1 && (e.Kind() == reflect.Struct && walkable(e) == nil) {
+	if e := v.Type().Elem(); v.Len() >= 2*leafChunk && runtime.GOMAXPROCS(0) > 1 && e.Kind() == reflect.Struct && walkable(e) == nil {
 		return s.parallelLeaves(v, depth)
 	}
 	_ = s.w.WriteByte('[')

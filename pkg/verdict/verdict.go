@@ -288,30 +288,28 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	return report.Condition{Status: report.Unknown, Reason: "it ran, but none of its session logs was found (not written, deleted, rotated away, or not readable to this user)"}
 }
 
-// maxConditionSessions sessions lend their evidence to the session
-// condition. Every session is listed in full, with all its evidence, in the
-// finding's session lists; copying all of them into the condition too made
-// the report of a capture with a thousand RDP sessions 1.4 MB longer and
-// said nothing new.
-const maxConditionSessions = 10
+// conditionSample sessions or flows lend their evidence to a condition
+// (docs/report.md says the condition's evidence is a sample). Every session
+// is listed in full, with all its evidence, in the finding's session lists;
+// copying all of them into the condition too made the report of a capture
+// with a thousand RDP sessions 1.4 MB longer and said nothing new.
+const conditionSample = 10
 
-// sessionEvidence returns the evidence of the first maxConditionSessions
-// sessions (docs/report.md says the condition's evidence is a sample).
+// sessionEvidence returns the evidence of the first conditionSample
+// sessions.
 func sessionEvidence(rs []session.Record) []evidence.Evidence {
 	var ev []evidence.Evidence
-	for _, r := range rs[:min(len(rs), maxConditionSessions)] {
+	for _, r := range rs[:min(len(rs), conditionSample)] {
 		ev = append(ev, r.Evidence...)
 	}
 	return ev
 }
 
-// flowEvidence returns evidence of the tool's flows (at most 10).
+// flowEvidence returns the evidence of the tool's first conditionSample
+// flows.
 func flowEvidence(t *match.Tool) []evidence.Evidence {
 	var ev []evidence.Evidence
-	for i, f := range t.Flows {
-		if i == 10 {
-			break
-		}
+	for _, f := range t.Flows[:min(len(t.Flows), conditionSample)] {
 		ev = append(ev, f.Evidence)
 	}
 	return ev

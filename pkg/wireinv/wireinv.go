@@ -6,6 +6,7 @@ package wireinv
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
@@ -59,13 +60,10 @@ func FromReport(rep *wire.Report, err error) inventory.Inventory {
 	for _, r := range rep.Records {
 		// A live capture has no file: offset -1 becomes "no offset" (on a
 		// copy: the wire report stays as it was).
-		for i := range r.Evidence {
-			if r.Evidence[i].Offset < 0 {
-				r.Evidence = append([]evidence.Evidence(nil), r.Evidence...)
-				for j := range r.Evidence {
-					r.Evidence[j].Offset = max(r.Evidence[j].Offset, 0)
-				}
-				break
+		if slices.ContainsFunc(r.Evidence, func(e evidence.Evidence) bool { return e.Offset < 0 }) {
+			r.Evidence = slices.Clone(r.Evidence)
+			for i := range r.Evidence {
+				r.Evidence[i].Offset = max(r.Evidence[i].Offset, 0)
 			}
 		}
 		inv.Sessions = append(inv.Sessions, r)
