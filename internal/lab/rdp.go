@@ -138,8 +138,13 @@ func XRDP(t testing.TB) *XRDPServer {
 		groups = append(groups, uint32(gid))
 	}
 
-	// /run is a tmpfs: recreate /run/xrdp/sockdir if it is gone.
-	if _, err := os.Stat("/run/xrdp/sockdir"); err != nil {
+	// /run/xrdp/sockdir must exist (/run is a tmpfs) and belong to group
+	// xrdp, setgid: the session's Xorg creates its xrdp_display_N socket
+	// there mode 0660, and xrdp (user xrdp) connects to it. A sockdir made
+	// by something else (group root) lets the login succeed but xrdp never
+	// reaches the desktop: the client sees a blank screen. socksetup is the
+	// package's own script and idempotent.
+	if fi, err := os.Stat("/run/xrdp/sockdir"); err != nil || fi.Sys().(*syscall.Stat_t).Gid != uint32(xgid) {
 		if out, err := exec.Command("sh", "/usr/share/xrdp/socksetup").CombinedOutput(); err != nil {
 			t.Fatalf("lab: /usr/share/xrdp/socksetup: %v: %s", err, out)
 		}
@@ -305,8 +310,17 @@ func waitUntilEvery(d, every time.Duration, cond func() bool) bool {
 	}
 }
 
+// startWM is the lab user's session ("window manager" for sesman): a
+// terminal at the top left when xterm is installed, so a remote user has
+// something to drive and the session sends real screen updates; else a
+// sleep (a blank desktop). Either keeps the session alive for 10 minutes
+// at most (the sleep bounds it when xterm is absent or exits early).
+const startWM = "#!/bin/sh\n" +
+	"if command -v xterm >/dev/null 2>&1; then timeout 600 xterm -geometry 100x36+0+0 -e /bin/sh; fi\n" +
+	"exec sleep 600\n"
+
 // createUser adds a throwaway user with a home, a random password and a
-// ~/startwm.sh that just sleeps, and registers its removal: every process
+// ~/startwm.sh (startWM), and registers its removal: every process
 // of the user is stopped by pid, files it left in /tmp/.X11-unix and
 // /run/xrdp/sockdir are removed, then userdel -r.
 func createUser(t testing.TB) (name, password string, uid int, home string) {
@@ -328,7 +342,7 @@ func createUser(t testing.TB) (name, password string, uid int, home string) {
 	gid, _ := strconv.Atoi(u.Gid)
 	home = u.HomeDir
 	wm := filepath.Join(home, "startwm.sh")
-	if err := os.WriteFile(wm, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+	if err := os.WriteFile(wm, []byte(startWM), 0o755); err != nil {
 		t.Fatalf("lab: %v", err)
 	}
 	if err := os.Chown(wm, uid, gid); err != nil {
@@ -498,6 +512,30 @@ func (c *Client) Stop() error {
 
 // Exited reports whether the client has exited.
 func (c *Client) Exited() bool { return c.proc.Exited() }
+
+// TypeLine types line and presses Return in the client's window on disp,
+// as a person at the viewer would: the keys go through the client to the
+// remote desktop. Return is a key of its own: xdotool types "\n" as the
+// Linefeed keysym, which RDP clients have no scancode for. It waits up to
+// 20 s for the window.
+func (c *Client) TypeLine(t testing.TB, disp Display, line string) {
+	t.Helper()
+	Require(t, "xdotool")
+	// xdotool's type takes every argument after it as text: two runs.
+	for _, what := range [][]string{{"type", "--delay", "40", line}, {"key", "Return"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second+time.Duration(len(line))*100*time.Millisecond)
+		args := append([]string{"search", "--sync", "--onlyvisible", "--pid", strconv.Itoa(c.PID),
+			"", // every window of the pid (this xdotool wants a pattern)
+			"windowfocus", "--sync"}, what...)
+		cmd := exec.CommandContext(ctx, "xdotool", args...)
+		cmd.Env = append(os.Environ(), disp.Env())
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("lab: xdotool %s into %s (pid %d): %v: %s", what[0], c.Name, c.PID, err, out)
+		}
+	}
+}
 
 // Wait waits up to d for the client to exit by itself.
 func (c *Client) Wait(d time.Duration) error { return c.proc.Wait(d) }
