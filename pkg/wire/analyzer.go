@@ -13,6 +13,7 @@
 package wire
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,10 @@ type Options struct {
 	// the capture was taken on). Empty: inferred (the DNS client, else the
 	// address in most flows) and reported in Report.LocalBy.
 	LocalIPs []netip.Addr
+	// LocalBy says where LocalIPs came from (Report.LocalBy; "option" when
+	// empty). A live capture sets "capture-host": the addresses of the
+	// machine capturing, which is the host under investigation.
+	LocalBy string
 	// MaxFlows bounds the live flow table (DefaultMaxFlows when 0).
 	MaxFlows int
 	// IdleTimeout closes silent flows (DefaultIdleTimeout when 0).
@@ -491,7 +496,7 @@ func (a *Analyzer) finalize(f *flowState) {
 func (a *Analyzer) inferLocal() {
 	if len(a.opts.LocalIPs) > 0 {
 		a.rep.Local = append([]netip.Addr(nil), a.opts.LocalIPs...)
-		a.rep.LocalBy = "option"
+		a.rep.LocalBy = cmp.Or(a.opts.LocalBy, "option")
 		return
 	}
 	var best netip.Addr

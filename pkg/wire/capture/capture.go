@@ -23,6 +23,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -85,6 +87,12 @@ func (h *Handle) Analyze(ctx context.Context, wopts wire.Options) (*wire.Report,
 	if h.opts.WritePath != "" {
 		name = h.opts.WritePath
 	}
+	if len(wopts.LocalIPs) == 0 {
+		// A live capture is taken on the host under investigation: its own
+		// addresses are known, not inferred (a loopback session has two
+		// local ends; with an IPv6 flow beside it, inference would tie).
+		wopts.LocalIPs, wopts.LocalBy = HostAddrs(), "capture-host"
+	}
 	a := wire.NewAnalyzer(name, wopts)
 	var n uint64
 	var off int64 = 24 // pcap file header
@@ -137,4 +145,27 @@ func (w *writer) close() error {
 		err = cerr
 	}
 	return err
+}
+
+// HostAddrs lists the addresses of this host's interfaces, loopback
+// included (IPv4-mapped IPv6 unmapped); nil when they cannot be read.
+func HostAddrs() []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		var ip net.IP
+		switch v := a.(type) {
+		case *net.IPNet:
+			ip = v.IP
+		case *net.IPAddr:
+			ip = v.IP
+		}
+		if x, ok := netip.AddrFromSlice(ip); ok {
+			out = append(out, x.Unmap())
+		}
+	}
+	return out
 }

@@ -8,12 +8,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/wire"
 )
 
@@ -142,6 +145,15 @@ func TestLoopbackCapture(t *testing.T) {
 	if flow.Protocol != wire.ProtoRFB || flow.Verdict != wire.VerdictSession || flow.RFB == nil ||
 		flow.RFB.PointerEvents != 1 || flow.RFB.KeyEvents != 1 || flow.RFB.DesktopName != "lo-test" {
 		t.Fatalf("flow %+v rfb %+v", flow, flow.RFB)
+	}
+	// A live capture knows the capturing host: its own addresses, not an
+	// inference; on loopback both ends are local and the listening RFB
+	// server (controlled) makes the session incoming.
+	if r.rep.LocalBy != "capture-host" || !slices.Contains(r.rep.Local, netip.MustParseAddr("127.0.0.1")) {
+		t.Errorf("local %v by %q, want this host's addresses by capture-host", r.rep.Local, r.rep.LocalBy)
+	}
+	if len(r.rep.Records) != 1 || r.rep.Records[0].Direction != session.Incoming || r.rep.Records[0].RemotePort != uint32(flow.Client.Port) {
+		t.Errorf("records %+v, want one incoming session from port %d", r.rep.Records, flow.Client.Port)
 	}
 	// The written file reads back to the same verdict, with offsets.
 	f, err := os.Open(out)
