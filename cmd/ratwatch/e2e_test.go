@@ -588,29 +588,26 @@ func TestOfflineLinuxImage(t *testing.T) {
 	}
 }
 
-// TestScanWithLiveCapture: `ratwatch scan --capture` on loopback while a
-// real viewer connects to x11vnc and drives it. The wire must show an RFB
-// session with input, its flow tied to x11vnc's process through the socket
-// table (the connection is still open when the capture ends).
-func TestScanWithLiveCapture(t *testing.T) {
-	lab.Require(t, "Xvfb", "x11vnc")
-	lab.RequireRoot(t)
-	lab.HostLock(t)
-	disp := lab.Xvfb(t)
-	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
-
+// scanWithCapture runs `ratwatch scan --capture D --capture-iface lo` and,
+// while the capture runs, do; do returns before the capture ends, so the
+// connections it opens are still open when the scan reads the socket table.
+func scanWithCapture(t *testing.T, d time.Duration, do func()) *report.Report {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, "scan", "--capture", "4s", "--capture-iface", "lo", "-o", "json")
+	cmd := exec.CommandContext(ctx, binPath, "scan", "--capture", d.String(), "--capture-iface", "lo", "-o", "json")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	time.Sleep(1500 * time.Millisecond) // the capture is running
-	c := vncControl(t, srv.Addr(), "")
-	cport := clientPort(c)
-	err := cmd.Wait() // capture ends while the viewer is still connected
+	do()
+	if time.Since(start) > d {
+		t.Errorf("the connection was made after the %v capture ended (%v): the test is too slow for its capture", d, time.Since(start).Round(time.Millisecond))
+	}
+	err := cmd.Wait()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -626,7 +623,20 @@ func TestScanWithLiveCapture(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	f := finding(t, &r, "x11vnc")
+	t.Cleanup(func() {
+		if t.Failed() {
+			p := filepath.Join(os.TempDir(), "ratwatch-"+strings.ReplaceAll(t.Name(), "/", "-")+".json")
+			if os.WriteFile(p, out.Bytes(), 0o644) == nil {
+				t.Logf("report in %s", p)
+			}
+		}
+	})
+	return &r
+}
+
+// wireFlow finds the flow match of f for the connection from client port
+// cport, and the incoming session the wire made of it.
+func wireFlow(f *report.Finding, cport int) (*report.Match, *session.Record) {
 	var flow *report.Match
 	for i := range f.Matches {
 		m := &f.Matches[i]
@@ -635,20 +645,38 @@ func TestScanWithLiveCapture(t *testing.T) {
 			flow = m
 		}
 	}
-	if flow == nil {
-		os.WriteFile(filepath.Join(os.TempDir(), "ratwatch-capture-test.json"), out.Bytes(), 0o644)
-		t.Fatalf("no wire flow for the viewer's connection (port %d) in x11vnc's matches; report in %s", cport, filepath.Join(os.TempDir(), "ratwatch-capture-test.json"))
-	}
-	if flow.Role != "session" || int(flow.Evidence[0].PID) != srv.PID {
-		t.Errorf("flow verdict %s pid %d, want session owned by x11vnc pid %d (%s)", flow.Role, flow.Evidence[0].PID, srv.PID, flow.Why)
-	}
-	var wireSession *session.Record
 	for i := range f.Incoming {
 		for _, e := range f.Incoming[i].Evidence {
 			if e.Kind == "packet" && int(f.Incoming[i].RemotePort) == cport {
-				wireSession = &f.Incoming[i]
+				return flow, &f.Incoming[i]
 			}
 		}
+	}
+	return flow, nil
+}
+
+// TestScanWithLiveCapture: `ratwatch scan --capture` on loopback while a
+// real viewer connects to x11vnc and drives it. The wire must show an RFB
+// session with input, its flow tied to x11vnc's process through the socket
+// table (the connection is still open when the capture ends).
+func TestScanWithLiveCapture(t *testing.T) {
+	lab.Require(t, "Xvfb", "x11vnc")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	disp := lab.Xvfb(t)
+	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
+
+	var cport int
+	r := scanWithCapture(t, 4*time.Second, func() {
+		cport = clientPort(vncControl(t, srv.Addr(), ""))
+	})
+	f := finding(t, r, "x11vnc")
+	flow, wireSession := wireFlow(f, cport)
+	if flow == nil {
+		t.Fatalf("no wire flow for the viewer's connection (port %d) in x11vnc's matches", cport)
+	}
+	if flow.Role != "session" || int(flow.Evidence[0].PID) != srv.PID {
+		t.Errorf("flow verdict %s pid %d, want session owned by x11vnc pid %d (%s)", flow.Role, flow.Evidence[0].PID, srv.PID, flow.Why)
 	}
 	if wireSession == nil {
 		t.Fatalf("no incoming session from the wire for port %d: %+v", cport, f.Incoming)
@@ -659,8 +687,53 @@ func TestScanWithLiveCapture(t *testing.T) {
 		t.Errorf("input on the wire %v, want 4 key and 3 pointer events", wireSession.Input)
 	}
 	if f.State != "session-active" {
-		os.WriteFile(filepath.Join(os.TempDir(), "ratwatch-capture-test.json"), out.Bytes(), 0o644)
 		t.Errorf("state %s, want session-active", f.State)
+	}
+}
+
+// TestScanWithLiveCaptureRDP: the same during a real RDP session. xfreerdp
+// logs in to xrdp with the right password and the viewer types a command
+// into the session's terminal. The capture sees RDP over TLS carrying the
+// screen (the listing the command prints), so the wire alone says session,
+// incoming; the flow is tied through the socket table to the xrdp process
+// serving the connection (xrdp forks one per client), and joined with the
+// xrdp logs' record of the same client port into one session.
+func TestScanWithLiveCaptureRDP(t *testing.T) {
+	lab.Require(t, "Xvfb", "xrdp", "xrdp-sesman", "xfreerdp", "xterm", "xdotool")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	srv := lab.XRDP(t)
+	clientDisp := lab.Xvfb(t)
+
+	var pair lab.Established
+	r := scanWithCapture(t, 15*time.Second, func() {
+		cl := lab.XFreeRDP(t, clientDisp, "127.0.0.1", srv.Port, srv.User, srv.Password)
+		pair = lab.WaitEstablished(t, 0, srv.Port)
+		srv.WaitLog(t, "login successful for user "+srv.User, 20*time.Second)
+		srv.WaitSesmanLog(t, "Session started successfully for user "+srv.User, 15*time.Second)
+		time.Sleep(2 * time.Second) // the terminal is up
+		cl.TypeLine(t, clientDisp, rdpDriveCommand)
+		time.Sleep(3 * time.Second) // the listings are drawn
+	})
+	f := finding(t, r, "xrdp")
+	flow, wireSession := wireFlow(f, pair.ClientPort)
+	if flow == nil {
+		t.Fatalf("no wire flow for the client's connection (port %d) in xrdp's matches", pair.ClientPort)
+	}
+	if flow.Role != "session" || int(flow.Evidence[0].PID) != pair.ServerPID() {
+		t.Errorf("flow verdict %s pid %d, want session owned by the xrdp process of the connection, pid %d (%s)",
+			flow.Role, flow.Evidence[0].PID, pair.ServerPID(), flow.Why)
+	}
+	if wireSession == nil || wireSession.Outcome != session.Established {
+		t.Fatalf("no established incoming session from the wire for port %d: %+v", pair.ClientPort, f.Incoming)
+	}
+	t.Logf("wire: %s", flow.Why)
+	// One session, not two: the wire's record and the logs' are joined.
+	if len(f.Incoming) != 1 || wireSession.Parser != "xrdp+xrdp-sesman+wire" || !rdpLogged(*wireSession, srv.LogPath) || wireSession.LocalUser != srv.User {
+		t.Errorf("%d incoming sessions; the wire's (parser %s, user %q) is not joined with the xrdp log's", len(f.Incoming), wireSession.Parser, wireSession.LocalUser)
+	}
+	if f.State != "session-active" || r.Verdict.RemoteControl != report.Established {
+		t.Errorf("state %s, host %s", f.State, r.Verdict.RemoteControl)
 	}
 }
 
