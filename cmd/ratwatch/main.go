@@ -4,16 +4,16 @@ package main
 
 import (
 	"os"
-	"runtime/debug"
 
+	"github.com/ratwatch/ratwatch/internal/gctune"
 	"github.com/ratwatch/ratwatch/pkg/cli"
 )
 
 func main() {
-	// A scan lives for tens of milliseconds and keeps little: collect less
-	// often, but never let the heap pass a soft limit (long pcap and log
-	// runs stay in constant memory).
-	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(48 << 20)
+	// A scan lives for tens of milliseconds: collect less often, but keep
+	// a small heap under a soft 48 MiB limit (long pcap runs stay in
+	// constant memory) that grows with the live heap when a scan holds much
+	// (many session records), instead of collecting back to back.
+	gctune.Start(400, 48<<20)
 	os.Exit(cli.Execute())
 }
