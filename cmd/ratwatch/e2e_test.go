@@ -735,6 +735,16 @@ func TestScanWithLiveCaptureRDP(t *testing.T) {
 	if f.State != "session-active" || r.Verdict.RemoteControl != report.Established {
 		t.Errorf("state %s, host %s", f.State, r.Verdict.RemoteControl)
 	}
+	// The report says what "incoming" is relative to: this machine.
+	var note string
+	for _, st := range r.Scanners {
+		if strings.HasPrefix(st.Name, "capture ") && len(st.Notes) > 0 {
+			note = st.Notes[0]
+		}
+	}
+	if !strings.Contains(note, "127.0.0.1") || !strings.Contains(note, "this machine's interface addresses") {
+		t.Errorf("capture status note %q", note)
+	}
 }
 
 // TestLogsCommand: `ratwatch logs` on the real samples handed over by hand.

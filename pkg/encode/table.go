@@ -66,6 +66,19 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 			return err
 		}
 	}
+	var notes []string
+	for _, st := range r.Scanners {
+		for _, n := range st.Notes {
+			notes = append(notes, st.Name+": "+n)
+		}
+	}
+	if len(notes) > 0 {
+		// What directions are relative to (a capture's host), etc.
+		p("\nASSUMED\n")
+		for _, n := range notes {
+			p("  - %s\n", wrap(n, 96))
+		}
+	}
 	if len(r.Verdict.Incomplete) > 0 {
 		p("\nINCOMPLETE\n")
 		for _, s := range r.Verdict.Incomplete {

@@ -145,6 +145,9 @@ type ScannerStatus struct {
 	// Unreadable counts items that were seen but not fully read.
 	Unreadable int    `json:"unreadable,omitempty"`
 	Elapsed    string `json:"elapsed,omitempty"`
+	// Notes say what the scanner assumed that the findings depend on (a
+	// capture: which addresses were taken as this host, and why).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Scanner statuses.

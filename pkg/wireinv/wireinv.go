@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
@@ -26,6 +27,7 @@ func FromReport(rep *wire.Report, err error) inventory.Inventory {
 	for _, w := range rep.Warnings {
 		st.Errors = append(st.Errors, w)
 	}
+	st.Notes = []string{capturingHost(rep)}
 	n := 0
 	for _, f := range rep.Flows {
 		if f.Tool != "" {
@@ -102,4 +104,27 @@ func addr(a netip.Addr) string {
 		return ""
 	}
 	return a.Unmap().String()
+}
+
+// capturingHost says which addresses the capture's directions are relative
+// to, and how they were chosen (wire.Report.LocalBy).
+func capturingHost(rep *wire.Report) string {
+	addrs := make([]string, len(rep.Local))
+	for i, a := range rep.Local {
+		addrs[i] = addr(a)
+	}
+	host := strings.Join(addrs, ", ")
+	switch rep.LocalBy {
+	case "capture-host":
+		return "capturing host (incoming = this host controlled): " + host + " — this machine's interface addresses, the capture was taken here"
+	case "option":
+		return "capturing host (incoming = this host controlled): " + host + " — given with --local-ip"
+	case "dns-client":
+		return "capturing host (incoming = this host controlled): " + host + " — inferred: the address that sent the DNS queries; give --local-ip if that is wrong"
+	case "most-flows":
+		return "capturing host (incoming = this host controlled): " + host + " — inferred: the address in the most flows; give --local-ip if that is wrong"
+	case "private-address":
+		return "capturing host (incoming = this host controlled): " + host + " — inferred: the only private address of the busiest ones; give --local-ip if that is wrong"
+	}
+	return "capturing host undetermined: directions are unknown (the records name the controlled address); give --local-ip to decide them"
 }

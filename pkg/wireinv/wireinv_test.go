@@ -1,6 +1,8 @@
 package wireinv
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
@@ -28,5 +30,38 @@ func TestLiveOffsetsDropped(t *testing.T) {
 	}
 	if f := inv.Sessions[1].Evidence; len(f) != 1 || f[0].Offset != 4096 || &f[0] != &file[0] {
 		t.Errorf("file evidence %+v", f)
+	}
+}
+
+// TestCapturingHostNoted: the capture's status says which addresses
+// directions are relative to and how they were chosen, and asks for
+// --local-ip whenever they were only inferred or not found.
+func TestCapturingHostNoted(t *testing.T) {
+	lo, v6 := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")
+	for _, c := range []struct {
+		by    string
+		local []netip.Addr
+		want  []string
+		not   string
+	}{
+		{"capture-host", []netip.Addr{lo, v6}, []string{"127.0.0.1, ::1", "this machine's interface addresses"}, "--local-ip"},
+		{"option", []netip.Addr{lo}, []string{": 127.0.0.1 ", "given with --local-ip"}, "inferred"},
+		{"dns-client", []netip.Addr{lo}, []string{"inferred", "DNS", "give --local-ip"}, ""},
+		{"most-flows", []netip.Addr{lo}, []string{"inferred", "most flows", "give --local-ip"}, ""},
+		{"undetermined", nil, []string{"undetermined", "directions are unknown", "give --local-ip"}, "127.0.0.1"},
+	} {
+		inv := FromReport(&wire.Report{Name: "c.pcap", Local: c.local, LocalBy: c.by}, nil)
+		if len(inv.Statuses) != 1 || len(inv.Statuses[0].Notes) != 1 {
+			t.Fatalf("%s: statuses %+v", c.by, inv.Statuses)
+		}
+		n := inv.Statuses[0].Notes[0]
+		for _, w := range c.want {
+			if !strings.Contains(n, w) {
+				t.Errorf("%s: note %q lacks %q", c.by, n, w)
+			}
+		}
+		if c.not != "" && strings.Contains(n, c.not) {
+			t.Errorf("%s: note %q has %q", c.by, n, c.not)
+		}
 	}
 }

@@ -1,0 +1,49 @@
+package encode_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ratwatch/ratwatch/pkg/audit/audittest"
+	"github.com/ratwatch/ratwatch/pkg/encode"
+	"github.com/ratwatch/ratwatch/pkg/wire"
+	"github.com/ratwatch/ratwatch/pkg/wireinv"
+)
+
+// TestTableShowsCapturingHost: the table of a capture's scan has the
+// verdict, the sessions, and says which address "incoming" is relative to
+// and how it was chosen. vnc.pcap (nDPI's test capture, SOURCES.md): two
+// RFB sessions from 95.237.48.208 to the private 192.168.2.110.
+func TestTableShowsCapturingHost(t *testing.T) {
+	p := filepath.Join("..", "..", "..", "shared", "pcaps", "ndpi", "vnc.pcap")
+	f, err := os.Open(p)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	rep, err := wire.Analyze(t.Context(), f, p, wire.Options{Signatures: audittest.Signatures(t)})
+	if rep == nil {
+		t.Fatal(err)
+	}
+	r := audittest.Scan(t, "", "linux", "", wireinv.FromReport(rep, err))
+	var out bytes.Buffer
+	if err := (encode.Table{}).Encode(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	i := strings.Index(s, "\nASSUMED\n")
+	if i < 0 {
+		t.Fatalf("no ASSUMED section:\n%s", s)
+	}
+	assumed := strings.Join(strings.Fields(s[i:]), " ")
+	if !strings.Contains(assumed, "capturing host (incoming = this host controlled): 192.168.2.110 — inferred") ||
+		!strings.Contains(assumed, "give --local-ip") {
+		t.Errorf("ASSUMED section: %s", assumed)
+	}
+	if strings.Count(s, "95.237.48.208:") != 2 || !strings.Contains(s, "VERDICT: remote control ESTABLISHED") {
+		t.Errorf("sessions or verdict missing:\n%s", s)
+	}
+}
