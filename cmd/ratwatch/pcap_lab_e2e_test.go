@@ -58,6 +58,13 @@ func capturePcap(t *testing.T, port int, do func()) *report.Report {
 	if err := capt.Stop(); err != nil {
 		t.Fatalf("stopping tcpdump: %v", err)
 	}
+	if dir := os.Getenv("RATWATCH_KEEP_LAB_PCAPS"); dir != "" {
+		// For scripts/compare-pcap on the captures made here (docs/wire.md).
+		keep := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "-")+".pcap")
+		if b, err := os.ReadFile(file); err != nil || os.WriteFile(keep, b, 0o644) != nil {
+			t.Errorf("keeping %s as %s: %v", file, keep, err)
+		}
+	}
 	r, _ := scan(t, "pcap", "--local-ip", "127.0.0.1", file)
 	return r
 }
