@@ -116,7 +116,8 @@ func newCaptureCmd() *cobra.Command {
 		Long: `Capture packets on an interface for --duration, optionally writing them
 to a pcap file, and judge them like 'ratwatch pcap'. 'ratwatch scan --capture D'
 does the same alongside a scan and ties flows to processes through the socket
-table.
+table. Incoming means this machine was controlled: its own interface addresses
+are the capturing host (--local-ip overrides them).
 
 Linux: needs root or CAP_NET_RAW. Windows: needs Npcap (https://npcap.com),
 loaded at run time, and administrator rights if Npcap is restricted to
