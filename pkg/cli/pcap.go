@@ -25,7 +25,7 @@ type wireFlags struct {
 }
 
 func (w *wireFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringSliceVar(&w.localIPs, "local-ip", nil, "address(es) of the PC under investigation in the capture (default: inferred)")
+	cmd.Flags().StringSliceVar(&w.localIPs, "local-ip", nil, "address(es) of the PC under investigation in the capture (default: a live capture's own interface addresses; a file's are inferred)")
 }
 
 func (w *wireFlags) options(set *signature.Set) (wire.Options, error) {

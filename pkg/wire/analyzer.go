@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -40,8 +41,9 @@ type Options struct {
 	// address in most flows) and reported in Report.LocalBy.
 	LocalIPs []netip.Addr
 	// LocalBy says where LocalIPs came from (Report.LocalBy; "option" when
-	// empty). A live capture sets "capture-host": the addresses of the
-	// machine capturing, which is the host under investigation.
+	// empty). A live capture sets LocalByCaptureHost: the addresses of the
+	// machine capturing, the host under investigation; when none of them is
+	// in the capture, the capturing host is inferred as without LocalIPs.
 	LocalBy string
 	// MaxFlows bounds the live flow table (DefaultMaxFlows when 0).
 	MaxFlows int
@@ -92,6 +94,7 @@ type Analyzer struct {
 	domainHit map[string]string
 	hosts     map[netip.Addr]*hostStat
 	portTools map[uint32]string // proto<<16|port → tool, for unambiguous signature ports
+	localSeen bool              // a flow had an end in Options.LocalIPs
 	finished  bool
 }
 
@@ -362,6 +365,9 @@ func (a *Analyzer) newFlow(k flowKey, srcIsA bool, p *decode.Packet, pi *PacketI
 	}
 	a.countHost(f.Client.IP, true)
 	a.countHost(f.Server.IP, false)
+	if !a.localSeen && (slices.Contains(a.opts.LocalIPs, f.Client.IP) || slices.Contains(a.opts.LocalIPs, f.Server.IP)) {
+		a.localSeen = true
+	}
 	a.attributeByAddress(f, pi)
 	return f
 }
@@ -492,9 +498,16 @@ func (a *Analyzer) finalize(f *flowState) {
 	a.rep.Stats.FlowsOmitted++
 }
 
+// LocalByCaptureHost marks Options.LocalIPs as the capturing machine's own
+// interface addresses (a live capture).
+const LocalByCaptureHost = "capture-host"
+
 // inferLocal decides which addresses are the capturing host.
 func (a *Analyzer) inferLocal() {
-	if len(a.opts.LocalIPs) > 0 {
+	// A live capture's own addresses that are in no flow (a mirror port or
+	// a bridge carrying other hosts' traffic) say nothing: infer instead.
+	// Addresses given by the user are taken as given.
+	if len(a.opts.LocalIPs) > 0 && (a.localSeen || a.opts.LocalBy != LocalByCaptureHost) {
 		a.rep.Local = append([]netip.Addr(nil), a.opts.LocalIPs...)
 		a.rep.LocalBy = cmp.Or(a.opts.LocalBy, "option")
 		return

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"testing"
 )
@@ -366,5 +367,40 @@ func TestCaptures(t *testing.T) {
 		if !seen[rel] {
 			t.Errorf("capture %s has no expectations", rel)
 		}
+	}
+}
+
+// TestCaptureHostAddresses: a live capture's own addresses decide the
+// capturing host when they are in the capture; when none is (a mirror port
+// carrying other hosts' traffic) the host is inferred as without them.
+// vnc.pcap: two RFB sessions from 95.237.48.208 to the private
+// 192.168.2.110 (inferred "private-address" with no option).
+func TestCaptureHostAddresses(t *testing.T) {
+	path := filepath.Join(pcapDir(t), "ndpi", "vnc.pcap")
+	for _, c := range []struct {
+		local, wantLocal, wantBy, wantDir string
+	}{
+		{"192.168.2.110", "[192.168.2.110]", LocalByCaptureHost, "incoming"},
+		{"95.237.48.208", "[95.237.48.208]", LocalByCaptureHost, "outgoing"},
+		{"10.9.9.9", "[192.168.2.110]", "private-address", "incoming"},
+	} {
+		rep, err := analyzeFile(t, path, Options{LocalIPs: []netip.Addr{netip.MustParseAddr(c.local)}, LocalBy: LocalByCaptureHost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(rep.Local); got != c.wantLocal || rep.LocalBy != c.wantBy {
+			t.Errorf("host %s: local %s by %s, want %s by %s", c.local, got, rep.LocalBy, c.wantLocal, c.wantBy)
+		}
+		if len(rep.Records) != 2 || string(rep.Records[0].Direction) != c.wantDir || string(rep.Records[1].Direction) != c.wantDir {
+			t.Errorf("host %s: %d records, want 2 %s", c.local, len(rep.Records), c.wantDir)
+		}
+	}
+	// An address the user gave is taken as given, even when absent.
+	rep, err := analyzeFile(t, path, Options{LocalIPs: []netip.Addr{netip.MustParseAddr("10.9.9.9")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rep.Local) != "[10.9.9.9]" || rep.LocalBy != "option" {
+		t.Errorf("--local-ip 10.9.9.9: local %v by %s", rep.Local, rep.LocalBy)
 	}
 }

@@ -91,7 +91,7 @@ func (h *Handle) Analyze(ctx context.Context, wopts wire.Options) (*wire.Report,
 		// A live capture is taken on the host under investigation: its own
 		// addresses are known, not inferred (a loopback session has two
 		// local ends; with an IPv6 flow beside it, inference would tie).
-		wopts.LocalIPs, wopts.LocalBy = HostAddrs(), "capture-host"
+		wopts.LocalIPs, wopts.LocalBy = HostAddrs(), wire.LocalByCaptureHost
 	}
 	a := wire.NewAnalyzer(name, wopts)
 	var n uint64
