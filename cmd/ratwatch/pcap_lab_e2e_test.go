@@ -61,7 +61,11 @@ func capturePcap(t *testing.T, port int, do func()) *report.Report {
 	if dir := os.Getenv("RATWATCH_KEEP_LAB_PCAPS"); dir != "" {
 		// For scripts/compare-pcap on the captures made here (docs/wire.md).
 		keep := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "-")+".pcap")
-		if b, err := os.ReadFile(file); err != nil || os.WriteFile(keep, b, 0o644) != nil {
+		b, err := os.ReadFile(file)
+		if err == nil {
+			err = os.WriteFile(keep, b, 0o644)
+		}
+		if err != nil {
 			t.Errorf("keeping %s as %s: %v", file, keep, err)
 		}
 	}
@@ -184,6 +188,19 @@ func TestPcapOfVNCSessions(t *testing.T) {
 // gave only 29–48 KB), far above the 20 KB the wire needs.
 const rdpDriveCommand = "for i in $(seq 20); do ls -l /usr/bin | tail -n +$((i*30)) | head -30; sleep 0.1; done"
 
+// driveRDP waits for the session's desktop (the lab user's terminal), then
+// types rdpDriveCommand at the viewer, followed by then when it is set.
+func driveRDP(t *testing.T, srv *lab.XRDPServer, cl *lab.Client, disp lab.Display, then string) {
+	t.Helper()
+	srv.WaitSesmanLog(t, "Session started successfully for user "+srv.User, 15*time.Second)
+	time.Sleep(2 * time.Second) // the terminal is up
+	line := rdpDriveCommand
+	if then != "" {
+		line += "; " + then
+	}
+	cl.TypeLine(t, disp, line)
+}
+
 // TestPcapOfRDPSessions: tcpdump on loopback around xrdp and xfreerdp.
 func TestPcapOfRDPSessions(t *testing.T) {
 	lab.Require(t, "Xvfb", "xrdp", "xrdp-sesman", "xfreerdp", "tcpdump")
@@ -218,9 +235,7 @@ func TestPcapOfRDPSessions(t *testing.T) {
 	t.Run("session", func(t *testing.T) {
 		lab.Require(t, "xterm", "xdotool")
 		r, cport := login(t, srv.Password, "login successful for user ", func(cl *lab.Client) {
-			srv.WaitSesmanLog(t, "Session started successfully for user "+srv.User, 15*time.Second)
-			time.Sleep(2 * time.Second) // the terminal is up
-			cl.TypeLine(t, clientDisp, rdpDriveCommand+"; touch ~/typed-through-rdp")
+			driveRDP(t, srv, cl, clientDisp, "touch ~/typed-through-rdp")
 		})
 		// The keys reached the controlled desktop: the command ran there.
 		if _, err := os.Stat(filepath.Join(srv.Home, "typed-through-rdp")); err != nil {

@@ -89,7 +89,7 @@ const (
 // copies of sesman.ini and xrdp.ini: xrdp listens on 127.0.0.1:P
 // (port=tcp://.:P), both log to files in a temp dir, sessions start at a
 // free display number. A throwaway user (useradd -m, random password) whose
-// ~/startwm.sh is `exec sleep 600` can log in. Cleanup stops xrdp, sesman
+// ~/startwm.sh is startWM (a terminal) can log in. Cleanup stops xrdp, sesman
 // and every process of the session by pid/process group, removes the user
 // (userdel -r) and the temp dir. Needs root.
 func XRDP(t testing.TB) *XRDPServer {
@@ -144,7 +144,12 @@ func XRDP(t testing.TB) *XRDPServer {
 	// by something else (group root) lets the login succeed but xrdp never
 	// reaches the desktop: the client sees a blank screen. socksetup is the
 	// package's own script and idempotent.
-	if fi, err := os.Stat("/run/xrdp/sockdir"); err != nil || fi.Sys().(*syscall.Stat_t).Gid != uint32(xgid) {
+	xg, err := user.LookupGroup("xrdp")
+	if err != nil {
+		t.Fatalf("lab: group xrdp: %v (is the xrdp package installed?)", err)
+	}
+	if fi, err := os.Stat("/run/xrdp/sockdir"); err != nil || fi.Mode()&os.ModeSetgid == 0 ||
+		strconv.FormatUint(uint64(fi.Sys().(*syscall.Stat_t).Gid), 10) != xg.Gid {
 		if out, err := exec.Command("sh", "/usr/share/xrdp/socksetup").CombinedOutput(); err != nil {
 			t.Fatalf("lab: /usr/share/xrdp/socksetup: %v: %s", err, out)
 		}
@@ -312,11 +317,11 @@ func waitUntilEvery(d, every time.Duration, cond func() bool) bool {
 
 // startWM is the lab user's session ("window manager" for sesman): a
 // terminal at the top left when xterm is installed, so a remote user has
-// something to drive and the session sends real screen updates; else a
-// sleep (a blank desktop). Either keeps the session alive for 10 minutes
-// at most (the sleep bounds it when xterm is absent or exits early).
+// something to drive and the session sends real screen updates (else a
+// blank desktop). The session lasts as long as the sleep: 10 minutes at
+// most, whatever the terminal does.
 const startWM = "#!/bin/sh\n" +
-	"if command -v xterm >/dev/null 2>&1; then timeout 600 xterm -geometry 100x36+0+0 -e /bin/sh; fi\n" +
+	"if command -v xterm >/dev/null 2>&1; then xterm -geometry 100x36+0+0 -e /bin/sh & fi\n" +
 	"exec sleep 600\n"
 
 // createUser adds a throwaway user with a home, a random password and a
@@ -521,7 +526,10 @@ func (c *Client) Exited() bool { return c.proc.Exited() }
 func (c *Client) TypeLine(t testing.TB, disp Display, line string) {
 	t.Helper()
 	Require(t, "xdotool")
-	// xdotool's type takes every argument after it as text: two runs.
+	// xdotool's type takes every argument after it as text: two runs. The
+	// windowfocus is what makes the keys real: typing into a window that
+	// has no focus would send synthetic events, which clients ignore; with
+	// the focus, xdotool types through XTEST like a keyboard.
 	for _, what := range [][]string{{"type", "--delay", "40", line}, {"key", "Return"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second+time.Duration(len(line))*100*time.Millisecond)
 		args := append([]string{"search", "--sync", "--onlyvisible", "--pid", strconv.Itoa(c.PID),
