@@ -72,19 +72,10 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 			notes = append(notes, st.Name+": "+n)
 		}
 	}
-	if len(notes) > 0 {
-		// What directions are relative to (a capture's host), etc.
-		p("\nASSUMED\n")
-		for _, n := range notes {
-			p("  - %s\n", wrap(n, 96))
-		}
-	}
-	if len(r.Verdict.Incomplete) > 0 {
-		p("\nINCOMPLETE\n")
-		for _, s := range r.Verdict.Incomplete {
-			p("  - %s\n", wrap(s, 96))
-		}
-	}
+	// What the findings rest on (e.g. which host a capture's directions are
+	// relative to), then what could not be read.
+	bullets(w, "ASSUMED", notes)
+	bullets(w, "INCOMPLETE", r.Verdict.Incomplete)
 	p("\n%d processes, %d sockets, %d packages, %d services, %d files, %d logs read · exit code %d\n",
 		r.Counts.Processes, r.Counts.Sockets, r.Counts.Packages, r.Counts.Services, r.Counts.Files, r.Counts.Logs, r.ExitCode)
 	return nil
@@ -159,6 +150,18 @@ func orDash(s string) string {
 }
 
 // wrap breaks long text at spaces.
+// bullets prints a titled list, each item wrapped and its continuation
+// lines indented under the item's text; nothing when items is empty.
+func bullets(w io.Writer, title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", title)
+	for _, it := range items {
+		fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(wrap(it, 94), "\n", "\n    "))
+	}
+}
+
 func wrap(s string, width int) string {
 	var b strings.Builder
 	n := 0

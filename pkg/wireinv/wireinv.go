@@ -113,18 +113,23 @@ func capturingHost(rep *wire.Report) string {
 	for i, a := range rep.Local {
 		addrs[i] = addr(a)
 	}
-	host := strings.Join(addrs, ", ")
+	const check = "; give --local-ip if that is wrong"
+	how := ""
 	switch rep.LocalBy {
-	case "capture-host":
-		return "capturing host (incoming = this host controlled): " + host + " — this machine's interface addresses, the capture was taken here"
+	case wire.LocalByCaptureHost:
+		how = "this machine's own interface addresses: the capture was taken here"
 	case "option":
-		return "capturing host (incoming = this host controlled): " + host + " — given with --local-ip"
+		how = "given with --local-ip"
 	case "dns-client":
-		return "capturing host (incoming = this host controlled): " + host + " — inferred: the address that sent the DNS queries; give --local-ip if that is wrong"
+		how = "inferred: the address that sent the DNS queries" + check
 	case "most-flows":
-		return "capturing host (incoming = this host controlled): " + host + " — inferred: the address in the most flows; give --local-ip if that is wrong"
+		how = "inferred: the address in the most flows" + check
 	case "private-address":
-		return "capturing host (incoming = this host controlled): " + host + " — inferred: the only private address of the busiest ones; give --local-ip if that is wrong"
+		how = "inferred: the only private address among the busiest" + check
+	case "undetermined", "":
+		return "capturing host undetermined, so directions are unknown (each record names the controlled address); give --local-ip to decide them"
+	default:
+		how = rep.LocalBy
 	}
-	return "capturing host undetermined: directions are unknown (the records name the controlled address); give --local-ip to decide them"
+	return "capturing host " + strings.Join(addrs, ", ") + " (" + how + "); incoming means this host was the one controlled"
 }

@@ -44,11 +44,12 @@ func TestCapturingHostNoted(t *testing.T) {
 		want  []string
 		not   string
 	}{
-		{"capture-host", []netip.Addr{lo, v6}, []string{"127.0.0.1, ::1", "this machine's interface addresses"}, "--local-ip"},
-		{"option", []netip.Addr{lo}, []string{": 127.0.0.1 ", "given with --local-ip"}, "inferred"},
+		{"capture-host", []netip.Addr{lo, v6}, []string{"127.0.0.1, ::1", "this machine's own interface addresses"}, "--local-ip"},
+		{"option", []netip.Addr{lo}, []string{"host 127.0.0.1 (", "given with --local-ip"}, "inferred"},
 		{"dns-client", []netip.Addr{lo}, []string{"inferred", "DNS", "give --local-ip"}, ""},
 		{"most-flows", []netip.Addr{lo}, []string{"inferred", "most flows", "give --local-ip"}, ""},
 		{"undetermined", nil, []string{"undetermined", "directions are unknown", "give --local-ip"}, "127.0.0.1"},
+		{"some-new-rule", []netip.Addr{lo}, []string{"host 127.0.0.1 (some-new-rule)"}, "undetermined"},
 	} {
 		inv := FromReport(&wire.Report{Name: "c.pcap", Local: c.local, LocalBy: c.by}, nil)
 		if len(inv.Statuses) != 1 || len(inv.Statuses[0].Notes) != 1 {
