@@ -3,7 +3,7 @@
 // thrashing when what the scan holds is large.
 //
 // A fixed soft memory limit does the first two: with GOGC 400 and a 48 MiB
-// limit a capture of any size is read in ~50 MB. But when the live heap
+// limit a capture of any size is read with a peak RSS of ~60 MB. But when the live heap
 // itself passes the limit — the records of a 5 MB AnyDesk
 // connection_trace with 57,000 rows are ~100 MB — the runtime collects back
 // to back (53 collections, most of the CPU: `ratwatch logs` took 1.1–1.25 s,
@@ -27,21 +27,22 @@ const Headroom = 3
 var (
 	mu    sync.Mutex
 	floor int64
+	armed bool
 	// arms counts re-arms (the collections seen), for tests.
 	arms int
 )
 
 // Start sets GOGC to percent and the soft memory limit to floor, and keeps
 // the limit at max(floor, Headroom × live heap) after every collection.
-// Calling it again changes the settings.
+// Calling it again changes the settings (one re-arming chain runs).
 func Start(percent int, floorBytes int64) {
 	debug.SetGCPercent(percent)
 	mu.Lock()
-	first := floor == 0
+	defer mu.Unlock()
 	floor = floorBytes
-	mu.Unlock()
 	debug.SetMemoryLimit(floorBytes)
-	if first {
+	if !armed {
+		armed = true
 		arm()
 	}
 }
