@@ -43,7 +43,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
@@ -132,9 +131,7 @@ type state struct {
 	byTid  map[string]*conn // open connections by "pid:tid"
 	key    []byte
 	x264   bool
-	tc     logkit.TimeCache
-	ra     logkit.RawArena
-	fa     logkit.FieldArena
+	le     logkit.LineEvidence
 }
 
 // Parse reads a freerdp-shadow-cli log.
@@ -142,7 +139,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in, byTid: map[string]*conn{}, intern: logkit.Interner{}}
+	s := &state{in: in, byTid: map[string]*conn{}, intern: logkit.Interner{}, le: logkit.LineEvidence{Scanner: name, Path: in.Path}}
 	s.loc, s.zone = logkit.Zone(in.Location)
 	r, err := logkit.OpenText(in.R)
 	if err != nil {
@@ -353,16 +350,8 @@ func (s *state) add(c *conn, summary string, fields ...string) {
 	if len(c.rec.Evidence) == 0 {
 		fields = append([]string{"start"}, fields...)
 	}
-	c.rec.Evidence = append(c.rec.Evidence, evidence.Evidence{
-		Kind:    evidence.KindLogLine,
-		Scanner: name,
-		Summary: summary,
-		Path:    s.in.Path,
-		Line:    s.r.N(),
-		Offset:  s.r.Offset(),
-		Raw:     s.ra.Str(s.line),
-		Fields:  s.fa.Of(fields),
-	})
+	// No time yet: finish() dates the evidence from evSt.
+	c.rec.Evidence = append(c.rec.Evidence, s.le.Of(s.r, s.line, nil, summary, fields))
 	c.evSt = append(c.evSt, s.cur)
 }
 

@@ -132,13 +132,11 @@ type state struct {
 	seq  int
 	open []*conn
 	st   logkit.Store
-	tc   logkit.TimeCache
+	le   logkit.LineEvidence
 	pool []*conn // finished connections, reused
 	// pathDisplay is ":N" from a "<host>:<N>.log" file name.
 	pathDisplay string
-	ra          logkit.RawArena
 	intern      logkit.Interner
-	fa          logkit.FieldArena
 	closing     *conn // the connection whose close statistics follow
 
 	runSeen bool
@@ -151,7 +149,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in, intern: logkit.Interner{}, pathDisplay: displayFromPath(in.Path)}
+	s := &state{in: in, intern: logkit.Interner{}, pathDisplay: displayFromPath(in.Path), le: logkit.LineEvidence{Scanner: name, Path: in.Path}}
 	s.loc, s.rule = logkit.Zone(in.Location)
 	s.rule = "local time without zone from the time line TigerVNC writes before each block (ctime format, second precision); read as " + s.rule
 	r, err := logkit.OpenText(in.R)
@@ -286,7 +284,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 				return
 			}
 			c := s.newConn(string(addr))
-			s.add(c, s.ev("client connection accepted", "start", "remote_ip", "remote_port"))
+			s.add(c, "client connection accepted", "start", "remote_ip", "remote_port")
 		case bytes.HasPrefix(msg, []byte("closed: ")):
 			addr, ok := s.addr(msg[len("closed: "):])
 			if !ok {
@@ -298,7 +296,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 			}
 			if c.rec.End == nil {
 				c.rec.End = s.curT()
-				s.add(c, s.ev("connection closed", "end"))
+				s.add(c, "connection closed", "end")
 			}
 			if s.closing == c {
 				s.closing = nil
@@ -313,7 +311,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 			c.rejected = true
 			c.reason = "refused: the address is blacklisted after too many authentication failures"
 			c.rec.End = s.curT()
-			s.add(c, s.ev("connection refused: address blacklisted", "start", "remote_ip", "remote_port", "outcome", "end"))
+			s.add(c, "connection refused: address blacklisted", "start", "remote_ip", "remote_port", "outcome", "end")
 			s.close(c)
 		}
 	case "SConnection":
@@ -336,13 +334,13 @@ func (s *state) logLine(logger []byte, msg []byte) {
 				t := bytes.TrimSpace(msg[len("Client requests security type "):])
 				summary := s.intern.Cat("client chose security type ", t)
 				c.rec.AuthMethod = authName(summary[len("client chose security type "):])
-				s.add(c, s.ev(summary, "auth_method"))
+				s.add(c, summary, "auth_method")
 			}
 		case bytes.HasPrefix(msg, []byte("AuthFailureException")):
 			c := s.oldest(func(c *conn) bool { return !c.authed && !c.failed && !c.closing })
 			if c != nil {
 				c.failed = true
-				s.add(c, s.ev("authentication failed", "outcome"))
+				s.add(c, "authentication failed", "outcome")
 			}
 		}
 	case "VNCSConnST":
@@ -351,14 +349,14 @@ func (s *state) logLine(logger []byte, msg []byte) {
 			c := s.oldest(func(c *conn) bool { return !c.authed && !c.failed && !c.closing })
 			if c != nil {
 				c.authed = true
-				s.add(c, s.ev("authentication succeeded (authSuccess): the desktop is sent to the client", "outcome"))
+				s.add(c, "authentication succeeded (authSuccess): the desktop is sent to the client", "outcome")
 			}
 		case bytes.HasPrefix(msg, []byte("Client pixel format")):
 			if s.oldest(func(c *conn) bool { return c.authed && !c.closing }) == nil {
 				c := s.oldest(func(c *conn) bool { return !c.failed && !c.closing })
 				if c != nil {
 					c.authed = true
-					s.add(c, s.ev("the client set its pixel format: normal RFB messages were handled", "outcome"))
+					s.add(c, "the client set its pixel format: normal RFB messages were handled", "outcome")
 				}
 			}
 		case bytes.HasPrefix(msg, []byte("closing ")):
@@ -398,7 +396,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 				c.reason = closed
 				c.note(s.intern.Cat("close reason: ", reasonB))
 			}
-			s.add(c, s.ev(s.intern.Cat("connection closing: ", reasonB), fields...))
+			s.add(c, s.intern.Cat("connection closing: ", reasonB), fields...)
 		}
 	case "EncodeManager":
 		if v, ok := bytes.CutPrefix(msg, []byte("Framebuffer updates: ")); ok && s.closing != nil {
@@ -410,7 +408,7 @@ func (s *state) logLine(logger []byte, msg []byte) {
 			c.note(s.intern.Cat("framebuffer updates sent: ", bytes.TrimSpace(v)))
 			if n > 0 && !c.authed && !c.failed && !c.rejected {
 				c.authed = true
-				s.add(c, s.ev(s.intern.Cat("framebuffer updates sent to the client: ", bytes.TrimSpace(v)), "outcome"))
+				s.add(c, s.intern.Cat("framebuffer updates sent to the client: ", bytes.TrimSpace(v)), "outcome")
 			}
 		}
 	case "vncext":
@@ -438,29 +436,15 @@ func authName(t string) string {
 	return strings.ToLower(n)
 }
 
-func (s *state) curT() *time.Time {
-	if !s.curOK {
-		return nil
-	}
-	return s.tc.Get(s.cur)
-}
+func (s *state) curT() *time.Time { return s.le.Time(s.cur, s.curOK) }
 
 func (s *state) ev(summary string, fields ...string) evidence.Evidence {
-	e := evidence.Evidence{
-		Kind:    evidence.KindLogLine,
-		Scanner: name,
-		Summary: summary,
-		Path:    s.in.Path,
-		Line:    s.r.N(),
-		Offset:  s.r.Offset(),
-		Raw:     s.ra.Str(s.line),
-		Fields:  s.fa.Of(fields),
-		Time:    s.curT(),
-	}
-	return e
+	return s.le.Of(s.r, s.line, s.curT(), summary, fields)
 }
 
-func (s *state) add(c *conn, e evidence.Evidence) { c.rec.Evidence = append(c.rec.Evidence, e) }
+func (s *state) add(c *conn, summary string, fields ...string) {
+	c.rec.Evidence = s.le.Append(c.rec.Evidence, s.r, s.line, s.curT(), summary, fields)
+}
 
 func splitAddr(addr string) (string, uint32) {
 	i := strings.LastIndex(addr, "::")

@@ -161,10 +161,8 @@ type state struct {
 	tsValid     bool
 	cur         time.Time
 	curOK       bool
-	tc          logkit.TimeCache
-	ra          logkit.RawArena
+	le          logkit.LineEvidence
 	intern      logkit.Interner
-	fa          logkit.FieldArena
 	prevT       time.Time // time of the timestamped line before the current one
 	prevOK      bool
 	first, last time.Time
@@ -192,7 +190,7 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 	if in.R == nil {
 		return sessionlog.Result{}, fmt.Errorf("%s: no reader", name)
 	}
-	s := &state{in: in, intern: logkit.Interner{}}
+	s := &state{in: in, intern: logkit.Interner{}, le: logkit.LineEvidence{Scanner: name, Path: in.Path}}
 	s.loc, s.rule = logkit.Zone(in.Location)
 	s.rule = "local time without zone (DD/MM/YYYY HH:MM:SS) in x11vnc log; read as " + s.rule
 	r, err := logkit.OpenText(in.R)
@@ -400,29 +398,15 @@ func isEncodingMsg(msg []byte) bool {
 
 // curT returns the current line's time. Records and evidence of one second
 // share the pointer; nothing writes through it.
-func (s *state) curT() *time.Time {
-	if !s.curOK {
-		return nil
-	}
-	return s.tc.Get(s.cur)
-}
+func (s *state) curT() *time.Time { return s.le.Time(s.cur, s.curOK) }
 
 func (s *state) ev(summary string, fields ...string) evidence.Evidence {
-	e := evidence.Evidence{
-		Kind:    evidence.KindLogLine,
-		Scanner: name,
-		Summary: summary,
-		Path:    s.in.Path,
-		Line:    s.r.N(),
-		Offset:  s.r.Offset(),
-		Raw:     s.ra.Str(s.line),
-		Fields:  s.fa.Of(fields),
-		Time:    s.curT(),
-	}
-	return e
+	return s.le.Of(s.r, s.line, s.curT(), summary, fields)
 }
 
-func (s *state) add(c *conn, e evidence.Evidence) { c.rec.Evidence = append(c.rec.Evidence, e) }
+func (s *state) add(c *conn, summary string, fields ...string) {
+	c.rec.Evidence = s.le.Append(c.rec.Evidence, s.r, s.line, s.curT(), summary, fields)
+}
 
 // alloc returns a clean connection, recycled when possible.
 func (s *state) alloc() *conn {
@@ -490,7 +474,7 @@ func (s *state) newest(ip string, pred func(*conn) bool) *conn {
 
 func (s *state) onConnect(ip string) {
 	c := s.newConn(ip)
-	s.add(c, s.ev("client connected", "start", "remote_ip"))
+	s.add(c, "client connected", "start", "remote_ip")
 }
 
 // onAccepted: "N for IP:PORT  sock=S".
@@ -518,9 +502,9 @@ func (s *state) onAccepted(rest []byte) {
 		// The "Got connection" line is missing (log cut): start here.
 		c = s.newConn(ip)
 		c.note("the 'Got connection' line is missing; start taken from the accept line")
-		s.add(c, s.ev("client accepted", "start", "remote_ip", "remote_port"))
+		s.add(c, "client accepted", "start", "remote_ip", "remote_port")
 	} else {
-		s.add(c, s.ev("client accepted on port "+strconv.Itoa(port), "remote_port"))
+		s.add(c, "client accepted on port "+strconv.Itoa(port), "remote_port")
 	}
 	c.port = uint32(port)
 	c.rec.RemotePort = uint32(port)
@@ -554,10 +538,10 @@ func (s *state) onRFB(msg []byte) {
 			c.rec.AuthMethod = authName(n)
 			if n == 1 {
 				c.ph = phAuthOK
-				s.add(c, s.ev("security type 1 (None): no password needed, the client passed security", "auth_method", "outcome"))
+				s.add(c, "security type 1 (None): no password needed, the client passed security", "auth_method", "outcome")
 			} else {
 				c.ph = phSecurity
-				s.add(c, s.ev("security type "+strconv.Itoa(n)+" chosen by the client", "auth_method"))
+				s.add(c, "security type "+strconv.Itoa(n)+" chosen by the client", "auth_method")
 			}
 			return
 		}
@@ -572,7 +556,7 @@ func (s *state) onRFB(msg []byte) {
 			}
 			c.dying = true
 			c.reason = "the client left during security-type negotiation without choosing a type (e.g. it had no usable security type)"
-			s.add(c, s.ev("client left during security negotiation", "outcome"))
+			s.add(c, "client left during security negotiation", "outcome")
 		}
 	case bytes.HasPrefix(msg, []byte("rfbProcessClientProtocolVersion: ")):
 		rest := msg[len("rfbProcessClientProtocolVersion: "):]
@@ -586,12 +570,12 @@ func (s *state) onRFB(msg []byte) {
 		} else {
 			c.reason = "the client left before sending an RFB protocol version"
 		}
-		s.add(c, s.ev("client left before the RFB handshake", "outcome"))
+		s.add(c, "client left before the RFB handshake", "outcome")
 	case bytes.HasPrefix(msg, []byte("rfbAuthProcessClientMessage: ")):
 		rest := msg[len("rfbAuthProcessClientMessage: "):]
 		if bytes.HasPrefix(rest, []byte("password check failed")) {
 			if c := s.lastFail; c != nil {
-				s.add(c, s.ev("password check failed", "outcome"))
+				s.add(c, "password check failed", "outcome")
 				return
 			}
 			s.onAuthFailed("", "password check failed")
@@ -604,7 +588,7 @@ func (s *state) onRFB(msg []byte) {
 			}
 			c.dying = true
 			c.reason = "the client left during password authentication"
-			s.add(c, s.ev("client left during authentication", "outcome"))
+			s.add(c, "client left during authentication", "outcome")
 		}
 	case bytes.HasPrefix(msg, []byte("rfbProcessClientInitMessage: ")):
 		c := s.oldest("", func(c *conn) bool {
@@ -615,7 +599,7 @@ func (s *state) onRFB(msg []byte) {
 		}
 		c.dying = true
 		c.reason = "the client passed security but left before the desktop was sent (ClientInit)"
-		s.add(c, s.ev("client left at ClientInit", "outcome"))
+		s.add(c, "client left at ClientInit", "outcome")
 	case bytes.HasPrefix(msg, []byte("rfbProcessClientNormalMessage: ")):
 		s.onProof("", "a normal RFB message from the client was handled")
 	}
@@ -642,7 +626,7 @@ func (s *state) onAuthFailed(ip, summary string) {
 	if c.rec.AuthMethod == "" {
 		c.rec.AuthMethod = "vnc-password"
 	}
-	s.add(c, s.ev(summary, "outcome"))
+	s.add(c, summary, "outcome")
 	s.lastFail = c
 }
 
@@ -659,7 +643,7 @@ func (s *state) onReject(ip, why string) {
 	}
 	c.rejected, c.dying = true, true
 	c.reason = why
-	s.add(c, s.ev(why, "outcome"))
+	s.add(c, why, "outcome")
 }
 
 // onProof handles a line that only a client past security can cause.
@@ -689,7 +673,7 @@ func (s *state) onProof(ip, summary string) {
 	if len(cands) > 1 {
 		c.note("several connections from " + c.ip + " were past the handshake; a normal-phase line was attributed to the oldest")
 	}
-	s.add(c, s.ev(summary, "outcome"))
+	s.add(c, summary, "outcome")
 }
 
 // absorbStats takes the Statistics block that follows "Client IP gone"; it

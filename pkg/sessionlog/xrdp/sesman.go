@@ -212,7 +212,7 @@ func (s *sstate) step(msg []byte) {
 		c.rec.AuthMethod = "password"
 		c.rec.Notes = append(c.rec.Notes, s.cat("xrdp-sesman granted access and created a new desktop session for ", c.rec.LocalUser,
 			": the password was accepted and the user's X session started; whether the client then used the desktop is in xrdp.log (login successful for the same ip:port) — xfreerdp +auth-only, for one, leaves before that"))
-		c.rec.Evidence = append(c.rec.Evidence, s.ev("access granted: new desktop session created", "start", "outcome", "local_user", "remote_ip", "remote_port"))
+		s.addEv(&c.rec, "access granted: new desktop session created", "start", "outcome", "local_user", "remote_ip", "remote_port")
 		s.open = append(s.open, c)
 	case bytes.HasPrefix(msg, []byte("Starting session: ")):
 		// Looked up, not kept: no arena (a line that matches nothing
@@ -224,7 +224,7 @@ func (s *sstate) step(msg []byte) {
 				c.display = s.displayNum(s.field(msg, "display "))
 				c.rec.Display = c.display
 				c.sessPID = s.atoi(msg, "session_pid ")
-				c.rec.Evidence = append(c.rec.Evidence, s.ev(s.cat("session started on display ", c.display), "display"))
+				s.addEv(&c.rec, s.cat("session started on display ", c.display), "display")
 				break
 			}
 		}
@@ -242,7 +242,7 @@ func (s *sstate) step(msg []byte) {
 				if c.display == "" && disp != "" {
 					c.display, c.rec.Display = disp, disp
 				}
-				c.rec.Evidence = append(c.rec.Evidence, s.ev("the user's X session started", "outcome"))
+				s.addEv(&c.rec, "the user's X session started", "outcome")
 				break
 			}
 		}
@@ -257,7 +257,7 @@ func (s *sstate) step(msg []byte) {
 		c.sessPID = s.atoi(msg, "session_pid ")
 		c.started = true
 		c.rec.Notes = append(c.rec.Notes, s.cat("xrdp-sesman granted access and reconnected the client to the existing desktop session on display ", c.display))
-		c.rec.Evidence = append(c.rec.Evidence, s.ev("access granted: reconnected to the existing desktop session", "start", "outcome", "local_user", "display", "remote_ip", "remote_port"))
+		s.addEv(&c.rec, "access granted: reconnected to the existing desktop session", "start", "outcome", "local_user", "display", "remote_ip", "remote_port")
 		s.open = append(s.open, c)
 	case bytes.HasPrefix(msg, []byte("++ terminated session")):
 		disp := s.displayNum(s.field(msg, "display "))
@@ -281,7 +281,7 @@ func (s *sstate) step(msg []byte) {
 			c.display, c.rec.Display, c.sessPID = disp, disp, spid
 			c.rec.AuthMethod = "password"
 			c.rec.Notes = append(c.rec.Notes, "the session's creation is not in this log (rotated or cut); a terminated session had been granted access")
-			c.rec.Evidence = append(c.rec.Evidence, s.ev("a desktop session (created before this log starts) was terminated", "outcome", "local_user", "display", "remote_ip", "remote_port"))
+			s.addEv(&c.rec, "a desktop session (created before this log starts) was terminated", "outcome", "local_user", "display", "remote_ip", "remote_port")
 			s.terminate(c)
 		}
 	case bytes.HasPrefix(msg, []byte("pam_authenticate failed")):
@@ -310,7 +310,7 @@ func (s *sstate) terminate(c *sconn) {
 	var pid [20]byte
 	c.rec.Notes = append(c.rec.Notes, s.cat("the desktop session on display ", c.display, " (session_pid ", string(strconv.AppendInt(pid[:0], int64(c.sessPID), 10)),
 		") was terminated ", t, "; xrdp-sesman.log does not log when the RDP client disconnected (see xrdp.log for the connection's end)"))
-	c.rec.Evidence = append(c.rec.Evidence, s.ev("desktop session terminated", "open"))
+	s.addEv(&c.rec, "desktop session terminated", "open")
 	s.done(c)
 }
 
@@ -357,7 +357,7 @@ func (s *sstate) onAuthFail(v []byte) {
 	if len(c.rec.Evidence) == 0 {
 		fields = append(fields, "start")
 	}
-	c.rec.Evidence = append(c.rec.Evidence, s.ev(s.cat("authentication failure for user ", user), fields...))
+	s.addEv(&c.rec, s.cat("authentication failure for user ", user), fields...)
 	if hasEpoch && s.cur.ok {
 		u := time.Unix(epoch, 0).UTC()
 		d := s.cur.t.Sub(u)
@@ -425,7 +425,7 @@ func (s *sstate) maybeRefusal(msg []byte) {
 		if c.rec.LocalUser != "" {
 			fields = append(fields, "local_user")
 		}
-		c.rec.Evidence = append(c.rec.Evidence, s.ev(r.why, fields...))
+		s.addEv(&c.rec, r.why, fields...)
 		s.done(c)
 		return
 	}

@@ -86,16 +86,14 @@ type reader struct {
 	haveTime    bool
 
 	st logkit.Store
-	tc logkit.TimeCache
-	ra logkit.RawArena
-	fa logkit.FieldArena
+	le logkit.LineEvidence
 }
 
 func newReader(name string, in sessionlog.Input) (*reader, error) {
 	if in.R == nil {
 		return nil, fmt.Errorf("%s: no reader", name)
 	}
-	rd := &reader{name: name, in: in}
+	rd := &reader{name: name, in: in, le: logkit.LineEvidence{Scanner: name, Path: in.Path}}
 	rd.loc, _ = logkit.Zone(in.Location)
 	r, err := logkit.OpenText(in.R)
 	if err != nil {
@@ -196,26 +194,15 @@ func (rd *reader) next() bool {
 	return true
 }
 
-func (rd *reader) curT() *time.Time {
-	if !rd.cur.ok {
-		return nil
-	}
-	return rd.tc.Get(rd.cur.t)
-}
+func (rd *reader) curT() *time.Time { return rd.le.Time(rd.cur.t, rd.cur.ok) }
 
 func (rd *reader) ev(summary string, fields ...string) evidence.Evidence {
-	e := evidence.Evidence{
-		Kind:    evidence.KindLogLine,
-		Scanner: rd.name,
-		Summary: summary,
-		Path:    rd.in.Path,
-		Line:    rd.r.N(),
-		Offset:  rd.r.Offset(),
-		Raw:     rd.ra.Str(rd.raw),
-		Fields:  rd.fa.Of(fields),
-		Time:    rd.curT(),
-	}
-	return e
+	return rd.le.Of(rd.r, rd.raw, rd.curT(), summary, fields)
+}
+
+// addEv appends the current line's evidence to rec (built in place).
+func (rd *reader) addEv(rec *session.Record, summary string, fields ...string) {
+	rec.Evidence = rd.le.Append(rec.Evidence, rd.r, rd.raw, rd.curT(), summary, fields)
 }
 
 func (rd *reader) result() sessionlog.Result {
@@ -429,7 +416,7 @@ func (s *xstate) step(msg []byte) {
 			if c := s.pick(func(c *xconn) bool { return !c.nameSeen }); c != nil {
 				c.nameSeen = true
 				c.rec.RemoteName = strings.TrimSpace(string(v))
-				c.rec.Evidence = append(c.rec.Evidence, s.ev("client computer name", "remote_name"))
+				s.addEv(&c.rec, "client computer name", "remote_name")
 			}
 			return
 		}
@@ -454,7 +441,7 @@ func (s *xstate) step(msg []byte) {
 			if c := s.pick(func(c *xconn) bool { return !c.loginSent && !c.result }); c != nil {
 				c.loginSent = true
 				c.rec.AuthMethod = "password"
-				c.rec.Evidence = append(c.rec.Evidence, s.ev("user name and password sent to xrdp-sesman", "auth_method"))
+				s.addEv(&c.rec, "user name and password sent to xrdp-sesman", "auth_method")
 			}
 			return
 		}
@@ -484,7 +471,7 @@ func (s *xstate) step(msg []byte) {
 		if bytes.HasPrefix(msg, []byte("Error connecting to user session")) {
 			if c := s.pick(func(c *xconn) bool { return c.ok }); c != nil {
 				c.sessErr = true
-				c.rec.Evidence = append(c.rec.Evidence, s.ev("connecting to the user session failed", "outcome"))
+				s.addEv(&c.rec, "connecting to the user session failed", "outcome")
 			}
 			return
 		}
@@ -531,7 +518,7 @@ func (s *xstate) onAccept(rest []byte) {
 	c.rec = session.Record{Tool: "xrdp", Parser: xrdpName, Direction: session.Incoming, RemoteIP: ip, RemotePort: pt,
 		TimeRule: s.rule, Start: s.curT()}
 	c.rec.Evidence, c.rec.Notes = s.st.Buffers()
-	c.rec.Evidence = append(c.rec.Evidence, s.ev("RDP client connected", "start", "remote_ip", "remote_port"))
+	s.addEv(&c.rec, "RDP client connected", "start", "remote_ip", "remote_port")
 	if s.cur.pid != 0 {
 		s.listenPID[s.cur.pid] = true
 	}
@@ -617,11 +604,11 @@ func (s *xstate) onLogin(ok bool, v []byte) {
 			c.rec.Display = ":" + word(d, "")
 			fields = append(fields, "display")
 		}
-		c.rec.Evidence = append(c.rec.Evidence, s.ev("login successful for user "+user, fields...))
+		s.addEv(&c.rec, "login successful for user "+user, fields...)
 		return
 	}
 	c.failed = true
-	c.rec.Evidence = append(c.rec.Evidence, s.ev("login failed for user "+user+" (wrong password or refused by sesman)", "outcome", "local_user"))
+	s.addEv(&c.rec, "login failed for user "+user+" (wrong password or refused by sesman)", "outcome", "local_user")
 }
 
 // onPeer: "xrdp_pid=X connected to X11rdp_pid=Y X11rdp_uid=U X11rdp_gid=G client_ip=IP client_port=P".
@@ -659,7 +646,7 @@ func (s *xstate) onPeer(v []byte) {
 		c.pid = n
 	}
 	c.note("xrdp child pid " + xpid + " joined the user's X server (pid " + spid + ", uid " + uid + ")")
-	c.rec.Evidence = append(c.rec.Evidence, s.ev("connection joined to the user's X session", "outcome", "remote_ip", "remote_port"))
+	s.addEv(&c.rec, "connection joined to the user's X session", "outcome", "remote_ip", "remote_port")
 }
 
 func (s *xstate) onEnd(final bool) {
@@ -691,7 +678,7 @@ func (s *xstate) onEnd(final bool) {
 	if c.endAt == nil {
 		c.endAt = s.curT()
 		c.rec.End = c.endAt
-		c.rec.Evidence = append(c.rec.Evidence, s.ev("connection ended: "+string(bytes.TrimSpace(s.cur.msg)), "end"))
+		s.addEv(&c.rec, "connection ended: "+string(bytes.TrimSpace(s.cur.msg)), "end")
 	}
 	if final {
 		c.final = true
