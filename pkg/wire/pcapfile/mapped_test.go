@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,5 +188,65 @@ func TestPinnedKeepsData(t *testing.T) {
 	r.mm.unmapReleased()
 	if len(r.mm.old) != 0 {
 		t.Fatalf("%d windows still kept after release", len(r.mm.old))
+	}
+}
+
+// TestMappedShrunkBeforeRemap: a file truncated by someone else while it is
+// read, noticed when the next window is mapped (not by a memory fault in
+// the current one), ends the read with an error naming the offset; the
+// packets before it are read, nothing panics. Windows of one page make the
+// remap come early.
+func TestMappedShrunkBeforeRemap(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("memory-mapped reading is checked on Linux")
+	}
+	def := mapWindow
+	defer func() { mapWindow = def }()
+	mapWindow = 4096
+	var pc bytes.Buffer
+	w, _ := NewWriter(&pc, 1, 0, false)
+	for i := range 200 {
+		_ = w.WritePacket(time.Unix(int64(1700000000+i), 0), bytes.Repeat([]byte{byte(i)}, 200), 0)
+	}
+	p := filepath.Join(t.TempDir(), "shrinks.pcap")
+	if err := os.WriteFile(p, pc.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pr, err := NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	n := 0
+	for ; n < 10; n++ { // 10 × 216 bytes: inside the first 4 KB window
+		if _, err := pr.Next(); err != nil {
+			t.Fatalf("packet %d: %v", n+1, err)
+		}
+	}
+	if err := os.Truncate(p, 4096); err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for range 400 {
+		if _, last = pr.Next(); last != nil {
+			break
+		}
+		n++
+	}
+	if last == nil || !strings.Contains(last.Error(), "changed while it was read") || !strings.Contains(last.Error(), "offset ") {
+		t.Fatalf("after %d packets: %v", n, last)
+	}
+	if n < 10 || n > 4096/216 {
+		t.Errorf("%d packets read before the error, want the ones in the first 4 KB", n)
+	}
+	for range 3 { // the error stays, no panic
+		if _, err := pr.Next(); err == nil {
+			t.Fatal("a read after the error succeeded")
+		}
 	}
 }

@@ -49,7 +49,7 @@ func (m *mapped) remap(start int64, length int) error {
 	// A file that shrank since it was opened would fault on access to the
 	// missing pages: check before mapping.
 	if st, err := m.f.Stat(); err != nil || st.Size() < start+int64(length) {
-		return fmt.Errorf("capture file changed size while it was read (now shorter than offset %d)", start+int64(length))
+		return fmt.Errorf("the capture file changed while it was read (now shorter than offset %d: truncated after it was opened?)", start+int64(length))
 	}
 	b, err := unix.Mmap(int(m.f.Fd()), start, length, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {

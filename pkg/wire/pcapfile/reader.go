@@ -214,6 +214,16 @@ func (r *Reader) errf(at int64, err error, format string, a ...any) error {
 
 // readFull reads exactly len(p) bytes; a short read is io.ErrUnexpectedEOF
 // (or io.EOF when nothing at all was read).
+// cut reports a record the input ended inside: a truncated file (EOF), or
+// the input's own failure, reported as it is (a mapped file that changed
+// while it was read).
+func (r *Reader) cut(at int64, err error, format string, a ...any) error {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return r.errf(at, err, "%v", err)
+	}
+	return r.errf(at, io.ErrUnexpectedEOF, format, a...)
+}
+
 func (r *Reader) readFull(p []byte) (int, error) {
 	n, err := io.ReadFull(r.r, p)
 	r.off += int64(n)
@@ -281,7 +291,7 @@ func (r *Reader) nextPcap() (*Packet, error) {
 		_, _ = r.r.Discard(n)
 		r.off += int64(n)
 		r.index++
-		return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet record header (%d of 16 bytes)", n)
+		return nil, r.cut(start, err, "truncated packet record header (%d of 16 bytes)", n)
 	}
 	r.index++
 	capLen := r.order.Uint32(h[8:])
@@ -294,7 +304,7 @@ func (r *Reader) nextPcap() (*Packet, error) {
 	if err != nil {
 		_, _ = r.r.Discard(len(rec))
 		r.off += int64(len(rec))
-		return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated packet data (%d of %d bytes)", len(rec)-16, capLen)
+		return nil, r.cut(start, err, "truncated packet data (%d of %d bytes)", max(len(rec)-16, 0), capLen)
 	}
 	data := rec[16:]
 	_, _ = r.r.Discard(len(rec))
@@ -372,7 +382,7 @@ func (r *Reader) nextNG() (*Packet, error) {
 			if n == 0 && errors.Is(err, io.EOF) {
 				return nil, io.EOF
 			}
-			return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated pcapng block header (%d of 8 bytes)", n)
+			return nil, r.cut(start, err, "truncated pcapng block header (%d of 8 bytes)", n)
 		}
 		typ := r.order.Uint32(h[0:])
 		total := r.order.Uint32(h[4:])
@@ -388,7 +398,7 @@ func (r *Reader) nextNG() (*Packet, error) {
 			b, err := r.r.Peek(int(total) - 8)
 			if err != nil {
 				r.off += int64(len(b))
-				return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated pcapng block (type %#x, %d of %d bytes)", typ, 8+len(b), total)
+				return nil, r.cut(start, err, "truncated pcapng block (type %#x, %d of %d bytes)", typ, 8+len(b), total)
 			}
 			body = b
 			_, _ = r.r.Discard(len(b))
@@ -396,7 +406,7 @@ func (r *Reader) nextNG() (*Packet, error) {
 		} else {
 			body = r.grow(int(total) - 8)
 			if n, err := r.readFull(body); err != nil {
-				return nil, r.errf(start, io.ErrUnexpectedEOF, "truncated pcapng block (type %#x, %d of %d bytes)", typ, 8+n, total)
+				return nil, r.cut(start, err, "truncated pcapng block (type %#x, %d of %d bytes)", typ, 8+n, total)
 			}
 		}
 		if r.order.Uint32(body[len(body)-4:]) != total {

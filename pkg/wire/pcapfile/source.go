@@ -77,7 +77,9 @@ func (m *mapped) ensure(n int) bool {
 	start := off &^ int64(pageSize-1)
 	length := min(max(int64(mapWindow), off-start+int64(n)), m.size-start)
 	if err := m.remap(start, int(length)); err != nil {
-		m.err = err
+		// remap dropped the window: nothing is mapped now, the position
+		// stays where it was (Peek, Discard and Read return the error).
+		m.win, m.base, m.pos, m.err = nil, off, 0, err
 		return false
 	}
 	m.pos = int(off - start)
