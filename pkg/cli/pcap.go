@@ -161,7 +161,7 @@ GUID or the connection name ("Ethernet", "Wi-Fi"). macOS: needs root
 	}
 	f.add(cmd)
 	w.add(cmd)
-	cmd.Flags().StringVar(&opts.Interface, "iface", "", "interface to capture on (eth0, Ethernet, en0, lo…)")
+	cmd.Flags().StringVar(&opts.Interface, "iface", "", "interface to capture on (eth0, Ethernet, en0, lo…; default: the default route's)")
 	cmd.Flags().DurationVar(&opts.Duration, "duration", 30*time.Second, "how long to capture")
 	cmd.Flags().StringVar(&opts.WritePath, "write", "", "also write the packets to this pcap file")
 	return cmd

@@ -120,7 +120,7 @@ instead: files, installed software and logs only.`,
 	cmd.Flags().StringVar(&osName, "os", "", "operating system of --root (linux, windows, darwin; default: guessed)")
 	f.addSelection(cmd)
 	cmd.Flags().DurationVar(&capDur, "capture", 0, "also capture traffic for this long during the scan and judge it (root; Windows: Npcap and administrator)")
-	cmd.Flags().StringVar(&capIface, "capture-iface", "", "interface for --capture (eth0, Ethernet, en0, lo…)")
+	cmd.Flags().StringVar(&capIface, "capture-iface", "", "interface for --capture (eth0, Ethernet, en0, lo…; default: the default route's)")
 	cmd.Flags().StringVar(&capWrite, "capture-write", "", "write the --capture packets to this pcap file")
 	w.add(cmd)
 	return cmd

@@ -504,10 +504,10 @@ const LocalByCaptureHost = "capture-host"
 
 // inferLocal decides which addresses are the capturing host.
 func (a *Analyzer) inferLocal() {
-	// A live capture's own addresses that are in no flow (a mirror port or
-	// a bridge carrying other hosts' traffic) say nothing: infer instead.
-	// Addresses given by the user are taken as given.
-	if len(a.opts.LocalIPs) > 0 && (a.localSeen || a.opts.LocalBy != LocalByCaptureHost) {
+	// A live capture's own addresses that are in none of its flows (a
+	// mirror port or a bridge carrying other hosts' traffic) say nothing:
+	// infer instead. Addresses given by the user are taken as given.
+	if len(a.opts.LocalIPs) > 0 && (a.localSeen || a.opts.LocalBy != LocalByCaptureHost || len(a.hosts) == 0) {
 		a.rep.Local = append([]netip.Addr(nil), a.opts.LocalIPs...)
 		a.rep.LocalBy = cmp.Or(a.opts.LocalBy, "option")
 		return

@@ -115,6 +115,7 @@ func Open(opts Options) (*Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
+	opts.Interface = dev.Name // the one chosen (none given: the default route's)
 	fd, path, err := openBPF()
 	if err != nil {
 		return nil, fmt.Errorf("capture on %s: %w", dev.Name, err)

@@ -50,6 +50,7 @@ func Open(opts Options) (*Handle, error) {
 		if ifc, err = net.InterfaceByName(d.Name); err != nil {
 			return nil, fmt.Errorf("capture: %w", err)
 		}
+		opts.Interface = ifc.Name // the one chosen ("loopback", or none: the default route's)
 	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
 	if err != nil {

@@ -187,11 +187,25 @@ func TestNotPermittedMessage(t *testing.T) {
 	if ErrNotPermitted.Error() != "live capture needs root or CAP_NET_RAW" {
 		t.Fatal(ErrNotPermitted)
 	}
-	// An unknown or empty name lists the interfaces.
+	// An unknown name, or none with no default route, lists the interfaces.
+	withDefaultRoute(t, "")
 	for _, name := range []string{"no-such-interface-x", ""} {
 		_, err := Open(Options{Interface: name})
 		if !errors.Is(err, ErrUnknownInterface) || !strings.Contains(err.Error(), "lo [loopback]") {
 			t.Errorf("%q: %v", name, err)
 		}
+	}
+	// None given: the default route's interface is opened, and named.
+	withDefaultRoute(t, "lo")
+	h, err := Open(Options{})
+	if errors.Is(err, ErrNotPermitted) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if h.opts.Interface != "lo" || !h.loopback {
+		t.Errorf("opened %q (loopback %v), want the default route's lo", h.opts.Interface, h.loopback)
 	}
 }

@@ -245,6 +245,12 @@ func Open(opts Options) (*Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
+	if opts.Interface == "" { // the default route's, named for the report
+		opts.Interface = dev.Name
+		if dev.Friendly != "" {
+			opts.Interface = dev.Friendly
+		}
+	}
 	h := &Handle{lib: lib, device: dev, opts: opts, snapLen: opts.SnapLen}
 	if h.snapLen <= 0 {
 		h.snapLen = 262144

@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/ratwatch/ratwatch/pkg/wire/decode"
@@ -52,9 +53,20 @@ func listDevices(devs []device) string {
 // "lo" / "lo0" / "loopback" for the loopback device. A friendly name or
 // description shared by several devices is ambiguous. The error lists the
 // devices.
+//
+// No name means the interface of the default route (defaultRoute): what a
+// responder capturing on the suspect PC wants, its connection outside.
 func pickDevice(want string, devs []device) (device, error) {
 	if want == "" {
-		return device{}, fmt.Errorf("%w: no interface given (--iface); %s", ErrUnknownInterface, listDevices(devs))
+		name := defaultRoute()
+		if name == "" {
+			return device{}, fmt.Errorf("%w: no interface given (--iface) and no default route to take one from; %s", ErrUnknownInterface, listDevices(devs))
+		}
+		d, err := pickDevice(name, devs)
+		if err != nil {
+			return device{}, fmt.Errorf("%w: no interface given (--iface), and the default route's interface %q is no capture device; %s", ErrUnknownInterface, name, listDevices(devs))
+		}
+		return d, nil
 	}
 	for _, d := range devs {
 		if d.Name == want {
@@ -115,4 +127,40 @@ func linkTypeOfDLT(dlt int) uint32 {
 		return decode.LinkRaw
 	}
 	return uint32(dlt)
+}
+
+// defaultRoute names the interface of the default route, "" when there is
+// none. A variable so tests can give one.
+var defaultRoute = defaultRouteInterface
+
+// defaultRouteInterface finds the interface holding the source address the
+// system picks for a destination outside (documentation addresses, IPv4
+// then IPv6): a UDP "connect" only looks up the route, it sends nothing.
+// On Windows the name is the connection name ("Ethernet"), which
+// pickDevice matches against Npcap's friendly names.
+func defaultRouteInterface() string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, dst := range []string{"192.0.2.1:9", "[2001:db8::1]:9"} {
+		c, err := net.Dial("udp", dst)
+		if err != nil {
+			continue
+		}
+		la, _ := c.LocalAddr().(*net.UDPAddr)
+		c.Close()
+		if la == nil || la.IP.IsLoopback() {
+			continue
+		}
+		for _, ifc := range ifs {
+			addrs, _ := ifc.Addrs()
+			for _, a := range addrs {
+				if n, ok := a.(*net.IPNet); ok && n.IP.Equal(la.IP) {
+					return ifc.Name
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -71,10 +72,17 @@ func TestPickDeviceErrors(t *testing.T) {
 	if !errors.Is(err, ErrUnknownInterface) || !strings.Contains(err.Error(), "ambiguous (2 devices)") || !strings.Contains(err.Error(), "vEthernet (WSL)") {
 		t.Errorf("ambiguous: %v", err)
 	}
-	// No name: the list, so the user can pick.
+	// No name and no default route: the list, so the user can pick.
+	withDefaultRoute(t, "")
 	_, err = pickDevice("", npcapDevices)
-	if !errors.Is(err, ErrUnknownInterface) || !strings.Contains(err.Error(), "no interface given (--iface)") || !strings.Contains(err.Error(), "Wi-Fi") {
+	if !errors.Is(err, ErrUnknownInterface) || !strings.Contains(err.Error(), "no interface given (--iface) and no default route") || !strings.Contains(err.Error(), "Wi-Fi") {
 		t.Errorf("empty: %v", err)
+	}
+	// No name, and the default route's interface is no capture device.
+	withDefaultRoute(t, "tun7")
+	_, err = pickDevice("", npcapDevices)
+	if !errors.Is(err, ErrUnknownInterface) || !strings.Contains(err.Error(), `the default route's interface "tun7" is no capture device`) {
+		t.Errorf("default route not a device: %v", err)
 	}
 	if _, err = pickDevice("lo", nil); err == nil || !strings.Contains(err.Error(), "no capture devices found") {
 		t.Errorf("no devices: %v", err)
@@ -86,5 +94,62 @@ func TestLinkTypeOfDLT(t *testing.T) {
 		if got := linkTypeOfDLT(dlt); got != want {
 			t.Errorf("DLT %d → %d, want %d", dlt, got, want)
 		}
+	}
+}
+
+// withDefaultRoute makes defaultRoute return name for the test.
+func withDefaultRoute(t *testing.T, name string) {
+	old := defaultRoute
+	defaultRoute = func() string { return name }
+	t.Cleanup(func() { defaultRoute = old })
+}
+
+// TestPickDefaultDevice: no interface named means the default route's,
+// matched by device name (Linux, macOS) or connection name (Windows, where
+// Go names interfaces by it).
+func TestPickDefaultDevice(t *testing.T) {
+	withDefaultRoute(t, "Wi-Fi")
+	if d, err := pickDevice("", npcapDevices); err != nil || d.Name != `\Device\NPF_{9B8C7D6E-1111-2222-3333-444455556666}` {
+		t.Errorf("windows default: %+v %v", d, err)
+	}
+	withDefaultRoute(t, "en0")
+	if d, err := pickDevice("", []device{{Name: "lo0", Loopback: true}, {Name: "en0"}, {Name: "en1"}}); err != nil || d.Name != "en0" {
+		t.Errorf("mac default: %+v %v", d, err)
+	}
+}
+
+// TestDefaultRouteInterface: on this host, the interface found holds the
+// address the system uses to go outside, and is not loopback; with no
+// default route (an offline sandbox) there is none.
+func TestDefaultRouteInterface(t *testing.T) {
+	name := defaultRouteInterface()
+	c, err := net.Dial("udp", "192.0.2.1:9")
+	if err != nil {
+		if name != "" {
+			// An IPv6-only route is possible; then the name must still exist.
+			if _, err := net.InterfaceByName(name); err != nil {
+				t.Errorf("no IPv4 route, interface %q: %v", name, err)
+			}
+		}
+		return
+	}
+	la := c.LocalAddr().(*net.UDPAddr).IP
+	c.Close()
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		t.Fatalf("default route via %s, interface %q: %v", la, name, err)
+	}
+	if ifc.Flags&net.FlagLoopback != 0 {
+		t.Errorf("default route interface %s is loopback", name)
+	}
+	addrs, _ := ifc.Addrs()
+	found := false
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(la) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("%s does not hold the route's source address %s (%v)", name, la, addrs)
 	}
 }
