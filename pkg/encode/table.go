@@ -26,8 +26,15 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 	if !r.Scan.Privileges.Elevated {
 		who += " (not elevated)"
 	}
-	p("ratwatch %s · %s · %s %s · %s · as %s\n", r.Tool.Version, orDash(r.Host.Name), r.Scan.Source.Kind, r.Scan.Source.OS,
-		r.Scan.StartedAt.Format(time.RFC3339), who)
+	if r.Scan.Source.Kind == "" || r.Scan.Source.Kind == "live" {
+		p("ratwatch %s · %s · %s %s · %s · as %s\n", r.Tool.Version, orDash(r.Host.Name), orDash(r.Scan.Source.Kind), r.Scan.Source.OS,
+			r.Scan.StartedAt.Format(time.RFC3339), who)
+	} else {
+		// Files, an image or a capture from another PC: this machine only
+		// analysed them.
+		p("ratwatch %s · %s analysed on %s (%s) · %s · as %s\n", r.Tool.Version, r.Scan.Source.Kind, orDash(r.Host.Name), r.Scan.Source.OS,
+			r.Scan.StartedAt.Format(time.RFC3339), who)
+	}
 	p("\nVERDICT: remote control %s — leak %s\n", strings.ToUpper(strings.ReplaceAll(r.Verdict.RemoteControl, "_", " ")), r.Verdict.Leak)
 	p("%s\n", wrap(r.Verdict.Summary, 100))
 
@@ -76,8 +83,24 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 	// relative to), then what could not be read.
 	bullets(w, "ASSUMED", notes)
 	bullets(w, "INCOMPLETE", r.Verdict.Incomplete)
-	p("\n%d processes, %d sockets, %d packages, %d services, %d files, %d logs read · exit code %d\n",
-		r.Counts.Processes, r.Counts.Sockets, r.Counts.Packages, r.Counts.Services, r.Counts.Files, r.Counts.Logs, r.ExitCode)
+	// Only what was read: a capture or a handed-over log reads no processes.
+	var read []string
+	for _, c := range []struct {
+		n         int
+		one, many string
+	}{{r.Counts.Processes, "process", "processes"}, {r.Counts.Sockets, "socket", "sockets"}, {r.Counts.Packages, "package", "packages"},
+		{r.Counts.Services, "service", "services"}, {r.Counts.Files, "file", "files"}, {r.Counts.Logs, "log or capture", "logs and captures"}} {
+		switch {
+		case c.n == 1:
+			read = append(read, "1 "+c.one)
+		case c.n > 1:
+			read = append(read, fmt.Sprintf("%d %s", c.n, c.many))
+		}
+	}
+	if len(read) == 0 {
+		read = []string{"nothing"}
+	}
+	p("\n%s read · exit code %d\n", strings.Join(read, ", "), r.ExitCode)
 	return nil
 }
 
@@ -107,6 +130,9 @@ func endOf(s session.Record) string {
 			if strings.HasPrefix(n, "active:") {
 				return "ACTIVE NOW"
 			}
+		}
+		if s.Parser == "wire" {
+			return "capture ended first"
 		}
 		return "no end logged"
 	}

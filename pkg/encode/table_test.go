@@ -48,6 +48,12 @@ func TestTableShowsCapturingHost(t *testing.T) {
 	if strings.Count(s, "95.237.48.208:") != 2 || !strings.Contains(s, "VERDICT: remote control ESTABLISHED") {
 		t.Errorf("sessions or verdict missing:\n%s", s)
 	}
+	// This machine only analysed the capture; the second session was still
+	// running when the capture ended; only what was read is counted.
+	if !strings.Contains(strings.SplitN(s, "\n", 2)[0], " analysed on ") || strings.Count(s, "capture ended first") != 1 ||
+		!strings.Contains(s, "\n1 log or capture read · exit code 3\n") {
+		t.Errorf("header, end or footer:\n%s", s)
+	}
 }
 
 // TestTableBullets: the ASSUMED and INCOMPLETE sections list every note
