@@ -139,14 +139,18 @@ func TestMappedNotWritten(t *testing.T) {
 // TestPinnedKeepsData: a pinned reader keeps every packet's bytes mapped
 // until they are released, across many window changes; released windows
 // are unmapped at the next change.
-func TestPinnedKeepsData(t *testing.T) {
+// pageWindowCapture writes a pcap of n packets (packet i: size(i) bytes of
+// i) and opens it through one-page map windows, so records straddle and
+// remaps come early; everything is undone in cleanup.
+func pageWindowCapture(t *testing.T, n int, size func(i int) int) (*Reader, string) {
+	t.Helper()
 	def := mapWindow
-	defer func() { mapWindow = def }()
+	t.Cleanup(func() { mapWindow = def })
 	mapWindow = 4096
 	var pc bytes.Buffer
 	w, _ := NewWriter(&pc, 1, 0, false)
-	for i := range 300 {
-		_ = w.WritePacket(time.Unix(int64(1700000000+i), 0), bytes.Repeat([]byte{byte(i)}, 200+i%50), 0)
+	for i := range n {
+		_ = w.WritePacket(time.Unix(int64(1700000000+i), 0), bytes.Repeat([]byte{byte(i)}, size(i)), 0)
 	}
 	p := filepath.Join(t.TempDir(), "c.pcap")
 	if err := os.WriteFile(p, pc.Bytes(), 0o644); err != nil {
@@ -156,12 +160,17 @@ func TestPinnedKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	r, err := NewReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { r.Close() })
+	return r, p
+}
+
+func TestPinnedKeepsData(t *testing.T) {
+	r, _ := pageWindowCapture(t, 300, func(i int) int { return 200 + i%50 })
 	if !r.Pin() {
 		if runtime.GOOS == "linux" {
 			t.Fatal("a regular file could not be pinned")
@@ -200,28 +209,7 @@ func TestMappedShrunkBeforeRemap(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("memory-mapped reading is checked on Linux")
 	}
-	def := mapWindow
-	defer func() { mapWindow = def }()
-	mapWindow = 4096
-	var pc bytes.Buffer
-	w, _ := NewWriter(&pc, 1, 0, false)
-	for i := range 200 {
-		_ = w.WritePacket(time.Unix(int64(1700000000+i), 0), bytes.Repeat([]byte{byte(i)}, 200), 0)
-	}
-	p := filepath.Join(t.TempDir(), "shrinks.pcap")
-	if err := os.WriteFile(p, pc.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pr, err := NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
+	pr, p := pageWindowCapture(t, 200, func(int) int { return 200 })
 	n := 0
 	for ; n < 10; n++ { // 10 × 216 bytes: inside the first 4 KB window
 		if _, err := pr.Next(); err != nil {
