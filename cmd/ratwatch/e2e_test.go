@@ -196,15 +196,21 @@ func vncControl(t *testing.T, addr, password string) *rfb.Client {
 
 func clientPort(c *rfb.Client) int { return c.LocalAddr().(*net.TCPAddr).Port }
 
+// x11vncLab starts x11vnc on a fresh Xvfb for a test that scans the whole
+// host: as root, holding the host lock.
+func x11vncLab(t *testing.T, opts lab.VNCOpts) *lab.Server {
+	t.Helper()
+	lab.Require(t, "Xvfb", "x11vnc")
+	lab.RequireRoot(t)
+	lab.HostLock(t)
+	return lab.X11VNC(t, lab.Xvfb(t), opts)
+}
+
 // TestVNCSessionActiveThenPast: a real viewer controls x11vnc; the scan must
 // see x11vnc installed (dpkg), running, listening, and an ACTIVE incoming
 // session from 127.0.0.1; after the viewer leaves, the session is PAST.
 func TestVNCSessionActiveThenPast(t *testing.T) {
-	lab.Require(t, "Xvfb", "x11vnc")
-	lab.RequireRoot(t)
-	lab.HostLock(t)
-	disp := lab.Xvfb(t)
-	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
+	srv := x11vncLab(t, lab.VNCOpts{})
 	c := vncControl(t, srv.Addr(), "")
 	cport := clientPort(c)
 	pair := lab.WaitEstablished(t, cport, srv.Port)
@@ -293,11 +299,7 @@ func TestVNCSessionActiveThenPast(t *testing.T) {
 // TestVNCWrongPasswordNotEstablished: a viewer with a wrong password is an
 // attempt, never a session.
 func TestVNCWrongPasswordNotEstablished(t *testing.T) {
-	lab.Require(t, "Xvfb", "x11vnc")
-	lab.RequireRoot(t)
-	lab.HostLock(t)
-	disp := lab.Xvfb(t)
-	srv := lab.X11VNC(t, disp, lab.VNCOpts{Password: "Right-pw-7"})
+	srv := x11vncLab(t, lab.VNCOpts{Password: "Right-pw-7"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := rfb.Dial(ctx, srv.Addr(), rfb.Config{Password: "wrong-pw"})
@@ -447,11 +449,7 @@ func TestRDPWrongPasswordIsAttempt(t *testing.T) {
 // root's log, so it must say what it could not see and never call the host
 // clean: the verdict is indeterminate, not "not established".
 func TestNonRootScanIsHonest(t *testing.T) {
-	lab.Require(t, "Xvfb", "x11vnc")
-	lab.RequireRoot(t)
-	lab.HostLock(t)
-	disp := lab.Xvfb(t)
-	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
+	srv := x11vncLab(t, lab.VNCOpts{})
 	c := vncControl(t, srv.Addr(), "")
 	lab.WaitEstablished(t, clientPort(c), srv.Port)
 	srv.WaitLog(t, "executing handler for type 1", 5*time.Second)
@@ -660,11 +658,7 @@ func wireFlow(f *report.Finding, cport int) (*report.Match, *session.Record) {
 // session with input, its flow tied to x11vnc's process through the socket
 // table (the connection is still open when the capture ends).
 func TestScanWithLiveCapture(t *testing.T) {
-	lab.Require(t, "Xvfb", "x11vnc")
-	lab.RequireRoot(t)
-	lab.HostLock(t)
-	disp := lab.Xvfb(t)
-	srv := lab.X11VNC(t, disp, lab.VNCOpts{})
+	srv := x11vncLab(t, lab.VNCOpts{})
 
 	var cport int
 	r := scanWithCapture(t, 4*time.Second, func() {
