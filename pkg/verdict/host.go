@@ -66,11 +66,17 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		if v.ActiveSessions > 0 {
 			v.Summary += fmt.Sprintf(", %d active now", v.ActiveSessions)
 		}
-		v.Summary += ". Assume that whatever the operator could see or reach from this PC while connected may have leaked"
+		// A scan of this host speaks of this PC; logs, an image or a
+		// capture handed over speak of the PC they came from.
+		pc, that := "this PC", "the PC"
+		if !c.Live {
+			pc, that = "the PC this evidence comes from", "that PC"
+		}
+		v.Summary += ". Assume that whatever the operator could see or reach from " + pc + " while connected may have leaked"
 		if transfers > 0 {
 			v.Summary += fmt.Sprintf(", and %d file transfer(s) were recorded: files were moved", transfers)
 		}
-		v.Summary += ". Disconnect the PC from the network, keep this report, and check the sessions' times, peers and transfers."
+		v.Summary += ". Disconnect " + that + " from the network, keep this report, and check the sessions' times, peers and transfers."
 	case len(indeterminate) > 0 || coreFailed:
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
 		v.Reasons = append(v.Reasons, indeterminate...)

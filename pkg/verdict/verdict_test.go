@@ -112,6 +112,15 @@ func TestShortSessionEstablished(t *testing.T) {
 	if !strings.Contains(v.Summary, "files were moved") {
 		t.Fatalf("leak wording does not mention the transfer: %q", v.Summary)
 	}
+	if !strings.Contains(v.Summary, "reach from this PC") || !strings.Contains(v.Summary, "Disconnect the PC from the network") {
+		t.Errorf("a live scan speaks of this PC: %q", v.Summary)
+	}
+	// Logs handed over (not a live scan) came from another PC.
+	_, v = decide(t, []*match.Tool{tool}, false, okStatuses)
+	if strings.Contains(v.Summary, "this PC") || !strings.Contains(v.Summary, "reach from the PC this evidence comes from") ||
+		!strings.Contains(v.Summary, "Disconnect that PC from the network") {
+		t.Errorf("handed-over evidence: %q", v.Summary)
+	}
 	// The transfer carries no time, so the timeline has the start and the end.
 	if tl := fs[0].Timeline; len(tl) != 2 || tl[0].Event != "session-start" || tl[1].Event != "session-end" {
 		t.Fatalf("timeline %+v", tl)
