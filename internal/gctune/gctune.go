@@ -3,8 +3,8 @@
 // thrashing when what the scan holds is large.
 //
 // A fixed soft memory limit does the first two: with GOGC 400 and a 48 MiB
-// limit a capture of any size is read with a peak RSS of ~60 MB. But when the live heap
-// itself passes the limit — the records of a 5 MB AnyDesk
+// limit a capture of any size is read with a peak RSS of ~60 MB. But when
+// the live heap itself passes the limit — the records of a 5 MB AnyDesk
 // connection_trace with 57,000 rows are ~100 MB — the runtime collects back
 // to back (53 collections, most of the CPU: `ratwatch logs` took 1.1–1.25 s,
 // 0.36 s with no limit, peak RSS 210 MB). So after every collection the
