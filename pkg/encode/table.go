@@ -10,6 +10,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/report"
 	"github.com/ratwatch/ratwatch/pkg/session"
 )
@@ -159,11 +160,13 @@ func sourceOf(s session.Record) string {
 	switch {
 	case e.Line > 0:
 		name = fmt.Sprintf("%s:%d", name, e.Line)
+	case e.RecordID > 0 && e.Kind == evidence.KindPacket:
+		name = fmt.Sprintf("%s packet %d", name, e.RecordID)
 	case e.RecordID > 0:
-		name = fmt.Sprintf("%s#%d", name, e.RecordID)
+		name = fmt.Sprintf("%s record %d", name, e.RecordID)
 	}
 	if len(s.Evidence) > 1 {
-		name += fmt.Sprintf(" (+%d)", len(s.Evidence)-1)
+		name += fmt.Sprintf(" (+%d more)", len(s.Evidence)-1)
 	}
 	return name
 }
