@@ -41,7 +41,12 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 
 	if len(r.Findings) > 0 {
 		p("\nTOOLS\n")
-		t := newTable(w, "Tool", "State", "Running", "Online", "Session", "Verdict", "Why")
+		running, online := "Running", "Online"
+		if k := r.Scan.Source.Kind; k != "" && k != "live" {
+			// Conditions 1 and 2 from files or a capture describe then, not now.
+			running, online = "Ran", "Was online"
+		}
+		t := newTable(w, "Tool", "State", running, online, "Session", "Verdict", "Why")
 		for _, f := range r.Findings {
 			_ = t.Append(f.Tool.Name, f.State, f.Conditions.Running.Status, f.Conditions.Online.Status,
 				f.Conditions.Session.Status, f.Verdict, wrap(f.VerdictReason, 60))

@@ -50,6 +50,9 @@ func TestTableShowsCapturingHost(t *testing.T) {
 	}
 	// This machine only analysed the capture; the second session was still
 	// running when the capture ended; only what was read is counted.
+	if !strings.Contains(s, "│ Ran │ Was online │") || strings.Contains(s, "Running") {
+		t.Errorf("a capture's conditions 1 and 2 are headed as past:\n%s", s)
+	}
 	if !strings.Contains(strings.SplitN(s, "\n", 2)[0], " analysed on ") || strings.Count(s, "capture ended first") != 1 ||
 		!strings.Contains(s, "\n1 log or capture read · exit code 3\n") || !strings.Contains(s, "vnc.pcap packet 4 (+1 more)") {
 		t.Errorf("header, end or footer:\n%s", s)
