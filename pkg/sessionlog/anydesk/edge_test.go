@@ -5,23 +5,14 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"unicode/utf16"
 
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
-func utf16le(s string, bom bool) []byte {
-	var b []byte
-	if bom {
-		b = append(b, 0xFF, 0xFE)
-	}
-	for _, u := range utf16.Encode([]rune(s)) {
-		b = append(b, byte(u), byte(u>>8))
-	}
-	return b
-}
+func utf16le(s string, bom bool) []byte { return logtest.UTF16LE(s, bom) }
 
 // portableTrace is a Windows portable ad.trace built from the documented
 // line layout and the real Windows lines quoted in session-artifacts.md §1.2

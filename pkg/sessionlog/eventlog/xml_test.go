@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf16"
+
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 )
 
 // Expected values come from reading the EvtxECmd example XMLs (testdata/,
@@ -233,12 +234,7 @@ func TestXMLUTF16(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := utf16.Encode([]rune(string(data)))
-	b := []byte{0xFF, 0xFE}
-	for _, x := range u {
-		b = append(b, byte(x), byte(x>>8))
-	}
-	res := parseBytes(t, "u16.xml", b)
+	res := parseBytes(t, "u16.xml", logtest.UTF16LE(string(data), true))
 	checkSessions(t, "u16.xml", res.Sessions, []want{{
 		tool: ToolRDP, outcome: att,
 		start: "2018-07-23T16:24:06.0572055Z", end: "2018-07-23T16:24:06.0572055Z",

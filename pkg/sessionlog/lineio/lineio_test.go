@@ -4,19 +4,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"unicode/utf16"
+
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 )
 
-func utf16le(s string, bom bool) []byte {
-	var b []byte
-	if bom {
-		b = append(b, 0xFF, 0xFE)
-	}
-	for _, u := range utf16.Encode([]rune(s)) {
-		b = append(b, byte(u), byte(u>>8))
-	}
-	return b
-}
+func utf16le(s string, bom bool) []byte { return logtest.UTF16LE(s, bom) }
 
 type line struct {
 	n   int

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
@@ -47,10 +47,7 @@ func parse(t *testing.T, data []byte, mod time.Time) sessionlog.Result {
 }
 
 func TestAcrossNewYear(t *testing.T) {
-	u16 := []byte{0xFF, 0xFE}
-	for _, c := range utf16.Encode([]rune(crossYear)) {
-		u16 = append(u16, byte(c), byte(c>>8))
-	}
+	u16 := logtest.UTF16LE(crossYear, true)
 	for name, data := range map[string][]byte{"utf8": []byte(crossYear), "utf16le": u16} {
 		res := parse(t, data, time.Date(2025, 1, 3, 10, 0, 0, 0, cet))
 		if len(res.Sessions) != 2 {

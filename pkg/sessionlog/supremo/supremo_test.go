@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
@@ -39,13 +39,8 @@ const reports = "2023-01-15 10:20:29:000 Session started ID 123456789\n" +
 
 var cet = time.FixedZone("CET", 3600)
 
-func u16(s string) []byte {
-	b := []byte{0xFF, 0xFE}
-	for _, u := range utf16.Encode([]rune(s)) {
-		b = append(b, byte(u), byte(u>>8))
-	}
-	return b
-}
+// u16 is s as a UTF-16LE file with its byte-order mark.
+func u16(s string) []byte { return logtest.UTF16LE(s, true) }
 
 func fmtT(t *time.Time) string {
 	if t == nil {

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 )
 
 func lines(ls ...string) []byte { return []byte(strings.Join(ls, "\n") + "\n") }
@@ -177,11 +177,7 @@ func TestCRLF(t *testing.T) {
 
 func TestUTF16(t *testing.T) {
 	path, data := readSample(t, samplePasswd)
-	u := []byte{0xFF, 0xFE}
-	for _, r := range utf16.Encode([]rune(string(data))) {
-		u = append(u, byte(r), byte(r>>8))
-	}
-	res := parse(t, path, u, time.UTC)
+	res := parse(t, path, logtest.UTF16LE(string(data), true), time.UTC)
 	if len(res.Sessions) != 3 || res.Sessions[2].Outcome != session.Established || res.Sessions[1].Outcome != session.FailedAuth {
 		t.Fatalf("UTF-16: %d sessions", len(res.Sessions))
 	}
