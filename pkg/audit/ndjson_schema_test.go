@@ -3,7 +3,9 @@ package audit_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/audit/audittest"
 	"github.com/ratwatch/ratwatch/pkg/encode"
+	"github.com/ratwatch/ratwatch/pkg/session"
 )
 
 const schemaBase = "https://github.com/ratwatch/ratwatch/docs/schema/"
@@ -145,5 +148,62 @@ func TestAuditJSONMatchesReportSchema(t *testing.T) {
 	}
 	if err := s.Validate(inst); err != nil {
 		t.Errorf("audit JSON report does not match report.schema.json: %v", err)
+	}
+}
+
+// TestNDJSONSessionsOnce: every session is written once, on its own line
+// with its group; the finding line carries no session list, only
+// session_lines, the count of those lines. The inventory has AnyDesk's two
+// incoming sessions, one rejected attempt, one outgoing session, and one
+// established session of unknown direction (undirected).
+func TestNDJSONSessionsOnce(t *testing.T) {
+	s := ndjsonSchema(t, "../../docs")
+	inv := audittest.AnyDesk()
+	inv.Sessions = append(inv.Sessions, audittest.Session("anydesk", session.DirectionUnknown, session.Established,
+		"2026-01-16T11:00:00Z", "2026-01-16T11:20:00Z", "", "203.0.113.99", 50500, "", "capture.pcap", 0))
+	r := audittest.Scan(t, "", "linux", "pc-1", inv)
+	var buf bytes.Buffer
+	if err := (encode.NDJSON{}).Encode(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	lines := validateNDJSON(t, s, buf.Bytes())
+	groups := map[string][]string{}
+	var finding map[string]any
+	for _, l := range lines {
+		switch l["type"] {
+		case "finding":
+			finding = l["finding"].(map[string]any)
+		case "session":
+			ses := l["session"].(map[string]any)
+			groups[l["group"].(string)] = append(groups[l["group"].(string)], fmt.Sprint(ses["remote_id"], "|", ses["remote_ip"], "|", ses["start"]))
+		}
+	}
+	if finding == nil {
+		t.Fatal("no finding line")
+	}
+	for _, k := range []string{"incoming_sessions", "attempts", "outgoing_sessions", "undirected_sessions"} {
+		if _, ok := finding[k]; ok {
+			t.Errorf("the finding line carries %s", k)
+		}
+	}
+	want := map[string][]string{
+		"incoming":   {"123 456 789|203.0.113.7|2026-01-12T09:00:05Z", "987654321|198.51.100.9|2026-01-13T22:14:09Z"},
+		"attempt":    {"555000111|192.0.2.44|2026-01-14T07:00:00Z"},
+		"outgoing":   {"444333222|<nil>|2026-01-15T10:00:00Z"},
+		"undirected": {"<nil>|203.0.113.99|2026-01-16T11:00:00Z"},
+	}
+	counts := finding["session_lines"].(map[string]any)
+	for g, w := range want {
+		got := groups[g]
+		sort.Strings(got)
+		if strings.Join(got, "\n") != strings.Join(w, "\n") {
+			t.Errorf("%s lines:\n%s\nwant\n%s", g, strings.Join(got, "\n"), strings.Join(w, "\n"))
+		}
+		if counts[g] != float64(len(w)) {
+			t.Errorf("session_lines.%s = %v, want %d", g, counts[g], len(w))
+		}
+	}
+	if len(groups) != len(want) {
+		t.Errorf("groups %v", groups)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"iter"
+	"slices"
 	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/report"
@@ -38,44 +40,77 @@ type Line struct {
 	ScanID   string          `json:"scan_id"`
 	Host     string          `json:"host"`
 	Tool     string          `json:"tool,omitempty"`
-	Finding  *report.Finding `json:"finding,omitempty"`
+	Finding  *LineFinding    `json:"finding,omitempty"`
 	Session  *session.Record `json:"session,omitempty"`
 	Verdict  *report.Verdict `json:"verdict,omitempty"`
 	ExitCode *int            `json:"exit_code,omitempty"`
+	// Group is the finding's list a session line belongs to: incoming |
+	// attempt | outgoing | undirected.
+	Group string `json:"group,omitempty"`
 	// Audit lines only.
-	Group        string            `json:"group,omitempty"` // session lines: incoming | attempt | outgoing
 	Audit        *report.ItemAudit `json:"audit,omitempty"`
 	Gone         *report.GoneItem  `json:"gone,omitempty"`
 	AuditSummary *report.AuditInfo `json:"audit_summary,omitempty"`
 }
 
+// LineFinding is a finding on a finding line: the report's finding without
+// its session lists, which follow as session lines of their own (a finding
+// line repeating them was as long as all its session lines together, and
+// a line-based shipper or syslog cuts such lines). SessionLines counts them.
+type LineFinding struct {
+	*report.Finding
+	Incoming     *struct{}    `json:"incoming_sessions,omitempty"`
+	Attempts     *struct{}    `json:"attempts,omitempty"`
+	Outgoing     *struct{}    `json:"outgoing_sessions,omitempty"`
+	Undirected   *struct{}    `json:"undirected_sessions,omitempty"`
+	SessionLines SessionLines `json:"session_lines"`
+}
+
+// SessionLines counts a finding's session lines by group.
+type SessionLines struct {
+	Incoming   int `json:"incoming"`
+	Attempts   int `json:"attempt"`
+	Outgoing   int `json:"outgoing"`
+	Undirected int `json:"undirected"`
+}
+
 // Lines renders the report as NDJSON events.
-func Lines(r *report.Report) []Line {
+func Lines(r *report.Report) []Line { return slices.Collect(LineSeq(r)) }
+
+// LineSeq yields the report's NDJSON events one by one, so a report of
+// hundreds of thousands of sessions is written without a second copy of it
+// in memory. A session line points at the report's record.
+func LineSeq(r *report.Report) iter.Seq[Line] {
+	return func(yield func(Line) bool) { lineSeq(r, yield) }
+}
+
+func lineSeq(r *report.Report, yield func(Line) bool) {
 	base := Line{Time: r.Scan.FinishedAt, ScanID: r.Scan.ID, Host: r.Host.Name}
-	var out []Line
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		l := base
-		l.Type, l.Tool, l.Finding = "finding", f.Tool.ID, f
+		l.Type, l.Tool = "finding", f.Tool.ID
+		l.Finding = &LineFinding{Finding: f, SessionLines: SessionLines{len(f.Incoming), len(f.Attempts), len(f.Outgoing), len(f.Undirected)}}
 		var audits [3][]report.ItemAudit
 		if a := f.Audit; a != nil {
 			l.Audit = &report.ItemAudit{Fingerprint: a.Fingerprint, Change: a.Change, Changes: a.Changes, FirstSeen: a.FirstSeen,
 				Allowed: a.Allowed, AllowedBy: a.AllowedBy, Expired: a.Expired, NotAllowed: a.NotAllowed}
 			audits = [3][]report.ItemAudit{a.Incoming, a.Attempts, a.Outgoing}
 		}
-		out = append(out, l)
-		for g, group := range [][]session.Record{f.Incoming, f.Attempts, f.Outgoing} {
+		if !yield(l) {
+			return
+		}
+		for g, group := range [][]session.Record{f.Incoming, f.Attempts, f.Outgoing, f.Undirected} {
 			for k := range group {
-				s := group[k]
 				l := base
-				l.Type, l.Tool, l.Session = "session", f.Tool.ID, &s
-				if f.Audit != nil {
-					l.Group = [3]string{"incoming", "attempt", "outgoing"}[g]
-					if k < len(audits[g]) {
-						l.Audit = &audits[g][k]
-					}
+				l.Type, l.Tool, l.Session = "session", f.Tool.ID, &group[k]
+				l.Group = [4]string{"incoming", "attempt", "outgoing", "undirected"}[g]
+				if f.Audit != nil && g < len(audits) && k < len(audits[g]) {
+					l.Audit = &audits[g][k]
 				}
-				out = append(out, l)
+				if !yield(l) {
+					return
+				}
 			}
 		}
 	}
@@ -85,7 +120,9 @@ func Lines(r *report.Report) []Line {
 			l := base
 			l.Type, l.Tool, l.Gone = "gone", g.Tool, &g
 			l.Audit = &report.ItemAudit{Fingerprint: g.Fingerprint, Change: report.ChangeGone}
-			out = append(out, l)
+			if !yield(l) {
+				return
+			}
 		}
 	}
 	l := base
@@ -97,13 +134,13 @@ func Lines(r *report.Report) []Line {
 		sum.Gone = nil // one "gone" line each, above
 		l.AuditSummary = &sum
 	}
-	return append(out, l)
+	yield(l)
 }
 
 // EncodeLines renders each event as one line ending in "\n".
 func (NDJSON) EncodeLines(r *report.Report) ([][]byte, error) {
 	var out [][]byte
-	for _, l := range Lines(r) {
+	for l := range LineSeq(r) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -119,7 +156,7 @@ func (NDJSON) Encode(w io.Writer, r *report.Report) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	for _, l := range Lines(r) {
+	for l := range LineSeq(r) {
 		if err := enc.Encode(l); err != nil {
 			return err
 		}
