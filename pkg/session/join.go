@@ -192,27 +192,34 @@ func Join(recs []Record) []Record {
 			}
 			bySrc[srcOf[i]] = append(bySrc[srcOf[i]], i)
 		}
+		// Within two sources, only records whose times come near each
+		// other are scored (two AnyDesk traces of 8,000 sessions each took
+		// 3.4 s compared all with all).
+		wins := make([]*window, len(srcs))
 		for sx := range srcs {
 			for sy := sx + 1; sy < len(srcs); sy++ {
+				if wins[sy] == nil {
+					wins[sy] = newWindow(recs, bySrc[srcs[sy]])
+				}
 				for _, x := range bySrc[srcs[sx]] {
-					for _, y := range bySrc[srcs[sy]] {
+					wins[sy].each(&recs[x], func(y int) {
 						i, j := min(x, y), max(x, y)
 						if ia, ib := idOf[i], idOf[j]; ia != "" && ib != "" && ia != ib {
-							continue // the common case, decided without calls
+							return // the common case, decided without calls
 						}
 						a, b := &recs[i], &recs[j]
 						if !peerMatch(a, b) || outcomeConflict(a.Outcome, b.Outcome) {
-							continue
+							return
 						}
 						d, ok := timeScore(a, b)
 						if !ok {
-							continue
+							return
 						}
 						if a.Outcome != b.Outcome {
 							d += JoinTolerance // prefer partners that agree on the outcome
 						}
 						pairs = append(pairs, pair{i, j, d})
-					}
+					})
 				}
 			}
 		}
@@ -295,6 +302,65 @@ func Join(recs []Record) []Record {
 		out = append(out, merge(parts))
 	}
 	return out
+}
+
+// window holds one source's records by start time, to find the records
+// whose times may be compatible with another's (timeScore) without looking
+// at all of them.
+type window struct {
+	timed  []int         // records with a start and a bounded end, by start
+	starts []time.Time   // their starts
+	maxLen time.Duration // the longest of their intervals
+	loose  []int         // records without a start, or open: always candidates
+}
+
+// bruteForce makes window.each return every record (tests compare both).
+var bruteForce = false
+
+func newWindow(recs []Record, idx []int) *window {
+	w := &window{}
+	for _, i := range idx {
+		if r := &recs[i]; bruteForce || r.Start == nil || (r.End == nil && r.Open) {
+			w.loose = append(w.loose, i)
+		} else {
+			w.timed = append(w.timed, i)
+		}
+	}
+	sort.SliceStable(w.timed, func(a, b int) bool { return recs[w.timed[a]].Start.Before(*recs[w.timed[b]].Start) })
+	w.starts = make([]time.Time, len(w.timed))
+	for k, i := range w.timed {
+		w.starts[k] = *recs[i].Start
+		if e := recs[i].End; e != nil && e.Sub(w.starts[k]) > w.maxLen {
+			w.maxLen = e.Sub(w.starts[k])
+		}
+	}
+	return w
+}
+
+// each calls f with every record of w that timeScore may find compatible
+// with r: one whose interval [start, end] comes within JoinTolerance of
+// r's. A timed record ends at most maxLen after its start, so the ones
+// starting earlier than r's start - tolerance - maxLen cannot.
+func (w *window) each(r *Record, f func(j int)) {
+	for _, j := range w.loose {
+		f(j)
+	}
+	if r.Start == nil {
+		for _, j := range w.timed {
+			f(j)
+		}
+		return
+	}
+	end := *r.Start // r's interval as timeScore sees it
+	if r.End != nil {
+		end = *r.End
+	} else if r.Open {
+		end = maxTime
+	}
+	lo, hi := r.Start.Add(-JoinTolerance-w.maxLen), end.Add(JoinTolerance)
+	for k := sort.Search(len(w.starts), func(k int) bool { return !w.starts[k].Before(lo) }); k < len(w.starts) && !w.starts[k].After(hi); k++ {
+		f(w.timed[k])
+	}
 }
 
 func groupCompatible(recs []Record, gi, gj []int) bool {
