@@ -201,6 +201,13 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		}
 		return first, nil
 	}
+	// Room for each tool's records up front (doubling appends held up to
+	// twice a large log's records); a wire record moved to the tool owning
+	// its socket may still grow a list.
+	perTool := map[string]int{}
+	for i := range inv.Sessions {
+		perTool[inv.Sessions[i].Tool]++
+	}
 	for _, r := range inv.Sessions {
 		if r.Parser == "wire" {
 			for _, e := range r.Evidence {
@@ -216,6 +223,9 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		}
 		if s := lookup(set, r.Tool); s != nil {
 			t := get(s)
+			if t.Sessions == nil {
+				t.Sessions = make([]session.Record, 0, perTool[r.Tool])
+			}
 			t.Sessions = append(t.Sessions, r)
 		}
 	}

@@ -30,7 +30,7 @@ func TestJoinTwoLargeSources(t *testing.T) {
 		t.Fatalf("%d sessions, want %d", len(out), n)
 	}
 	for i, r := range out {
-		if len(r.Evidence) != 2 || !r.Start.Equal(base.Add(time.Duration(i)*10*time.Minute + 2*time.Second)) {
+		if len(r.Evidence) != 2 || !r.Start.Equal(base.Add(time.Duration(i)*10*time.Minute+2*time.Second)) {
 			t.Fatalf("session %d: start %v, %d evidence items", i, r.Start, len(r.Evidence))
 		}
 	}

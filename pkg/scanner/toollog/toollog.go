@@ -112,7 +112,11 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		}
 		lf, recs := parseOne(env, j)
 		inv.Logs = append(inv.Logs, coverage(lf, j, recs)...)
-		inv.Sessions = append(inv.Sessions, recs...)
+		if len(inv.Sessions) == 0 {
+			inv.Sessions = slices.Clip(recs) // the parser's slice, not a copy of it
+		} else {
+			inv.Sessions = append(inv.Sessions, recs...)
+		}
 		if lf.Status != inventory.StatusOK {
 			st.Unreadable++
 			for _, e := range lf.Errors {
