@@ -192,6 +192,22 @@ func TestNDJSONSessionsOnce(t *testing.T) {
 		"outgoing":   {"444333222|<nil>|2026-01-15T10:00:00Z"},
 		"undirected": {"<nil>|203.0.113.99|2026-01-16T11:00:00Z"},
 	}
+	// The finding line's timeline keeps the process start, not the
+	// sessions' events (the report's timeline has both).
+	var events []string
+	for _, e := range finding["timeline"].([]any) {
+		events = append(events, e.(map[string]any)["event"].(string))
+	}
+	if strings.Join(events, ",") != "process-start" {
+		t.Errorf("finding line timeline events %v, want only process-start", events)
+	}
+	kinds := map[string]int{}
+	for _, e := range r.Findings[0].Timeline {
+		kinds[e.Event]++
+	}
+	if kinds["session-start"] != 2 || kinds["session-end"] != 2 || kinds["attempt"] != 1 || kinds["outgoing-start"] != 1 || kinds["process-start"] != 1 {
+		t.Errorf("report timeline %v", kinds)
+	}
 	counts := finding["session_lines"].(map[string]any)
 	for g, w := range want {
 		got := groups[g]

@@ -64,6 +64,20 @@ type LineFinding struct {
 	Outgoing     *struct{}    `json:"outgoing_sessions,omitempty"`
 	Undirected   *struct{}    `json:"undirected_sessions,omitempty"`
 	SessionLines SessionLines `json:"session_lines"`
+	// Timeline keeps the events that are not of a session (installed,
+	// process start, executed, ...): a session's start, end, transfers and
+	// attempt are on its own line.
+	Timeline []report.TimelineEvent `json:"timeline"`
+}
+
+func lineFinding(f *report.Finding) *LineFinding {
+	lf := &LineFinding{Finding: f, SessionLines: SessionLines{len(f.Incoming), len(f.Attempts), len(f.Outgoing), len(f.Undirected)}}
+	for _, e := range f.Timeline {
+		if !e.OfSession() {
+			lf.Timeline = append(lf.Timeline, e)
+		}
+	}
+	return lf
 }
 
 // SessionLines counts a finding's session lines by group.
@@ -90,7 +104,7 @@ func lineSeq(r *report.Report, yield func(Line) bool) {
 		f := &r.Findings[i]
 		l := base
 		l.Type, l.Tool = "finding", f.Tool.ID
-		l.Finding = &LineFinding{Finding: f, SessionLines: SessionLines{len(f.Incoming), len(f.Attempts), len(f.Outgoing), len(f.Undirected)}}
+		l.Finding = lineFinding(f)
 		var audits [3][]report.ItemAudit
 		if a := f.Audit; a != nil {
 			l.Audit = &report.ItemAudit{Fingerprint: a.Fingerprint, Change: a.Change, Changes: a.Changes, FirstSeen: a.FirstSeen,

@@ -234,6 +234,16 @@ type TimelineEvent struct {
 	Source string    `json:"source,omitempty"`
 }
 
+// OfSession tells whether the event was made from a session record (its
+// start, end, a transfer, an attempt), not from the tool's presence.
+func (e TimelineEvent) OfSession() bool {
+	switch e.Event {
+	case "session-start", "session-end", "outgoing-start", "outgoing-end", "attempt", "transfer":
+		return true
+	}
+	return false
+}
+
 // Audit judgement (`ratwatch audit`, pkg/audit). These fields are set only
 // by an audit; a scan leaves them empty.
 
