@@ -1,6 +1,8 @@
 // Command benchscan compares a full `ratwatch scan` with the shell trio that
 // gathers the same facts (ps, ss, dpkg-query): median wall time of N runs
-// each, the ratio, and ratwatch's peak RSS. Run through scripts/bench.
+// each, the ratio, and ratwatch's peak RSS. With -logs FILE it instead times
+// `ratwatch logs -o json|ndjson --file` end to end on a large log (parse,
+// join, verdict, encoding). Run through scripts/bench.
 package main
 
 import (
@@ -16,7 +18,12 @@ import (
 func main() {
 	bin := flag.String("bin", "./ratwatch", "ratwatch binary")
 	n := flag.Int("n", 7, "runs per side (median taken)")
+	logs := flag.String("logs", "", "time `ratwatch logs` on this file instead of comparing scans")
 	flag.Parse()
+	if *logs != "" {
+		benchLogs(*bin, *logs, *n)
+		return
+	}
 	trio := [][]string{
 		{"ps", "-eo", "pid,ppid,user,lstart,args"},
 		{"ss", "-tanp"},
@@ -53,6 +60,37 @@ func main() {
 	fmt.Printf("ps + ss + dpkg-q   median %8.1f ms  (runs %v)\n", ms(mt), list(tr))
 	fmt.Printf("ratio ratwatch/trio = %.2fx (target <= 1.00x)\n", float64(mr)/float64(mt))
 	fmt.Printf("ratwatch peak RSS   = %.1f MB (target < 50 MB)\n", float64(peak)/1024)
+}
+
+// benchLogs times `ratwatch logs` on one large file for each line format.
+func benchLogs(bin, path string, n int) {
+	st, err := os.Stat(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchscan:", err)
+		os.Exit(1)
+	}
+	out, err := os.MkdirTemp("", "benchlogs")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchscan:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(out)
+	for _, format := range []string{"json", "ndjson"} {
+		dst := out + "/report." + format
+		var ds []time.Duration
+		var peak int64
+		for i := 0; i < n; i++ {
+			d, rss := run([]string{bin, "logs", "-o", format, "--file", dst, path})
+			ds = append(ds, d)
+			peak = max(peak, rss)
+		}
+		size := int64(0)
+		if st, err := os.Stat(dst); err == nil {
+			size = st.Size()
+		}
+		fmt.Printf("ratwatch logs -o %-6s %.0f MB in: median %7.1f ms (runs %v), %.0f MB/s, report %.0f MB, peak RSS %.0f MB\n",
+			format, float64(st.Size())/1e6, ms(median(ds)), list(ds), float64(st.Size())/1e6/median(ds).Seconds(), float64(size)/1e6, float64(peak)/1024)
+	}
 }
 
 // run executes a command with output discarded; returns wall time and max RSS (KiB).
