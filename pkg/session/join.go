@@ -311,8 +311,12 @@ type window struct {
 	timed  []int         // records with a start and a bounded end, by start
 	starts []time.Time   // their starts
 	maxLen time.Duration // the longest of their intervals
-	loose  []int         // records without a start, or open: always candidates
+	loose  []int         // records without a start, open or spanning > maxWindowSpan: always candidates
 }
+
+// maxWindowSpan bounds maxLen: a record spanning more (a corrupt row from
+// 1601 to 2024; time.Duration saturates at 292 years) is loose instead.
+const maxWindowSpan = 100 * 365 * 24 * time.Hour
 
 // bruteForce makes window.each return every record (tests compare both).
 var bruteForce = false
@@ -320,7 +324,7 @@ var bruteForce = false
 func newWindow(recs []Record, idx []int) *window {
 	w := &window{}
 	for _, i := range idx {
-		if r := &recs[i]; bruteForce || r.Start == nil || (r.End == nil && r.Open) {
+		if r := &recs[i]; bruteForce || r.Start == nil || (r.End == nil && r.Open) || (r.End != nil && r.End.Sub(*r.Start) > maxWindowSpan) {
 			w.loose = append(w.loose, i)
 		} else {
 			w.timed = append(w.timed, i)
