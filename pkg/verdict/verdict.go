@@ -541,6 +541,9 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 		}
 		add(r.Start, "attempt", fmt.Sprintf("%s from %s", r.Outcome, strings.TrimSpace(r.RemoteID+" "+r.RemoteIP)), src)
 	}
+	if len(ev) == 0 {
+		return nil // null in the report, as when nothing was preallocated
+	}
 	slices.SortStableFunc(ev, func(a, b report.TimelineEvent) int { return a.Time.Compare(b.Time) })
 	return ev
 }

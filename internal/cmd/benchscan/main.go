@@ -80,7 +80,11 @@ func benchLogs(bin, path string, n int) {
 		var ds []time.Duration
 		var peak int64
 		for i := 0; i < n; i++ {
-			d, rss := run([]string{bin, "logs", "-o", format, "--file", dst, path})
+			d, rss, code := runCode([]string{bin, "logs", "-o", format, "--file", dst, path})
+			if code != 0 && code != 2 && code != 3 { // 2, 3: tool found, session established
+				fmt.Fprintf(os.Stderr, "benchscan: ratwatch logs -o %s exited %d\n", format, code)
+				os.Exit(1)
+			}
 			ds = append(ds, d)
 			peak = max(peak, rss)
 		}
@@ -95,16 +99,26 @@ func benchLogs(bin, path string, n int) {
 
 // run executes a command with output discarded; returns wall time and max RSS (KiB).
 func run(argv []string) (time.Duration, int64) {
+	d, rss, _ := runCode(argv) // ratwatch exits 2/3 when it finds tools: not an error here
+	return d, rss
+}
+
+// runCode is run with the exit code (-1 when the command did not run).
+func runCode(argv []string) (time.Duration, int64, int) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	start := time.Now()
-	_ = cmd.Run() // ratwatch exits 2/3 when it finds tools: not an error here
+	err := cmd.Run()
 	d := time.Since(start)
+	if cmd.ProcessState == nil {
+		fmt.Fprintf(os.Stderr, "benchscan: %s: %v\n", argv[0], err)
+		return d, 0, -1
+	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss
 	}
-	return d, rss
+	return d, rss, cmd.ProcessState.ExitCode()
 }
 
 func median(d []time.Duration) time.Duration {
