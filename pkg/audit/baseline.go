@@ -104,10 +104,10 @@ func fold(p string) string {
 type findingItems struct {
 	finding  Item
 	parts    []Item
-	sessions [3][]Item // incoming, attempts, outgoing (index-aligned)
+	sessions [4][]Item // incoming, attempts, outgoing, undirected (index-aligned)
 }
 
-var groupNames = [3]string{"incoming", "attempt", "outgoing"}
+var groupNames = [4]string{"incoming", "attempt", "outgoing", "undirected"}
 
 func itemsOf(f *report.Finding) findingItems {
 	tool := f.Tool.ID
@@ -168,7 +168,7 @@ func itemsOf(f *report.Finding) findingItems {
 			add(Item{Fingerprint: Fingerprint(ItemListener, tool, addr), Kind: ItemListener, Tool: tool, Label: "listener " + addr})
 		}
 	}
-	for g, recs := range [3][]session.Record{f.Incoming, f.Attempts, f.Outgoing} {
+	for g, recs := range [4][]session.Record{f.Incoming, f.Attempts, f.Outgoing, f.Undirected} {
 		for k := range recs {
 			s := &recs[k]
 			attrs := map[string]string{"group": groupNames[g], "outcome": string(s.Outcome), "open": strconv.FormatBool(s.Open)}
@@ -263,8 +263,8 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 			}
 		}
 		// Sessions.
-		audits := [3]*[]report.ItemAudit{&a.Incoming, &a.Attempts, &a.Outgoing}
-		newCount := [3]int{}
+		audits := [4]*[]report.ItemAudit{&a.Incoming, &a.Attempts, &a.Outgoing, &a.Undirected}
+		newCount := [4]int{}
 		for g := range fi.sessions {
 			if len(*audits[g]) < len(fi.sessions[g]) {
 				grown := make([]report.ItemAudit, len(fi.sessions[g]))
@@ -288,7 +288,7 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 						ia.Change = report.ChangeChanged
 					}
 				}
-				if ia.Change == report.ChangeNew && g < 2 {
+				if ia.Change == report.ChangeNew && g != 2 { // all but outgoing
 					info.Counts.NewSessions++
 				}
 			}
@@ -296,7 +296,7 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 		if had {
 			for g, n := range newCount {
 				if n > 0 {
-					a.Changes = append(a.Changes, fmt.Sprintf("%d new %s", n, plural(n, [3]string{"incoming session", "attempt", "outgoing session"}[g])))
+					a.Changes = append(a.Changes, fmt.Sprintf("%d new %s", n, plural(n, [4]string{"incoming session", "attempt", "outgoing session", "session of unknown direction"}[g])))
 				}
 			}
 		}

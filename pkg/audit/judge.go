@@ -40,6 +40,7 @@ type coverage struct {
 	presence bool
 	procs    []bool
 	inc, att []bool
+	und      []bool // undirected sessions, judged as incoming ones
 	note     string // why the entry covers less than everything
 }
 
@@ -47,7 +48,7 @@ func (c *coverage) any() bool {
 	if c.presence {
 		return true
 	}
-	for _, l := range [][]bool{c.procs, c.inc, c.att} {
+	for _, l := range [][]bool{c.procs, c.inc, c.att, c.und} {
 		for _, b := range l {
 			if b {
 				return true
@@ -87,7 +88,7 @@ func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile f
 		}
 	}
 	n := func(k int) []bool { return make([]bool, k) }
-	covered := coverage{procs: n(len(procs)), inc: n(len(f.Incoming)), att: n(len(f.Attempts))}
+	covered := coverage{procs: n(len(procs)), inc: n(len(f.Incoming)), att: n(len(f.Attempts)), und: n(len(f.Undirected))}
 	type entryCov struct {
 		e *Entry
 		c coverage
@@ -130,6 +131,7 @@ func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile f
 		or(covered.procs, ec.c.procs)
 		or(covered.inc, ec.c.inc)
 		or(covered.att, ec.c.att)
+		or(covered.und, ec.c.und)
 		a.AllowedBy = append(a.AllowedBy, ec.e.Ref())
 	}
 	for _, ec := range expired {
@@ -159,6 +161,7 @@ func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile f
 	}
 	a.Incoming = mergeItemAudits(a.Incoming, sessionAudits(f.Incoming, covered.inc, func(c coverage) []bool { return c.inc }))
 	a.Attempts = mergeItemAudits(a.Attempts, sessionAudits(f.Attempts, covered.att, func(c coverage) []bool { return c.att }))
+	a.Undirected = mergeItemAudits(a.Undirected, sessionAudits(f.Undirected, covered.und, func(c coverage) []bool { return c.und }))
 	out := make([]report.ItemAudit, len(f.Outgoing))
 	for k := range out {
 		out[k].Allowed = covered.presence
@@ -192,6 +195,11 @@ func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile f
 				a.NotAllowed = append(a.NotAllowed, "attempt "+sessionWords(&f.Attempts[i]))
 			}
 		}
+		for i, c := range covered.und {
+			if !c {
+				a.NotAllowed = append(a.NotAllowed, "session of unknown direction "+sessionWords(&f.Undirected[i]))
+			}
+		}
 		if len(a.NotAllowed) > 0 {
 			for _, ec := range expired {
 				a.NotAllowed = append(a.NotAllowed, fmt.Sprintf("entry %s %s", ec.e.Ref().ID, ec.e.expiredNote()))
@@ -220,7 +228,7 @@ func mergeItemAudits(old, cur []report.ItemAudit) []report.ItemAudit {
 
 // cover computes what e covers of f, ignoring expiry.
 func (e *Entry) cover(f *report.Finding, procs []procPart, readFile func(string) ([]byte, error)) coverage {
-	c := coverage{procs: make([]bool, len(procs)), inc: make([]bool, len(f.Incoming)), att: make([]bool, len(f.Attempts))}
+	c := coverage{procs: make([]bool, len(procs)), inc: make([]bool, len(f.Incoming)), att: make([]bool, len(f.Attempts)), und: make([]bool, len(f.Undirected))}
 	all := func() {
 		c.presence = true
 		for i := range procs {
@@ -233,6 +241,9 @@ func (e *Entry) cover(f *report.Finding, procs []procPart, readFile func(string)
 		}
 		for i := range f.Attempts {
 			c.att[i] = match(&f.Attempts[i]) && e.UserOK(f.Attempts[i].LocalUser)
+		}
+		for i := range f.Undirected {
+			c.und[i] = match(&f.Undirected[i]) && e.UserOK(f.Undirected[i].LocalUser)
 		}
 	}
 	k := e.Instance.Kind

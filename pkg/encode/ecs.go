@@ -78,9 +78,9 @@ func ECSDocuments(r *report.Report) []Doc {
 			recs   []session.Record
 			audits []report.ItemAudit
 			group  string
-		}{{f.Incoming, nil, "incoming"}, {f.Attempts, nil, "attempt"}, {f.Outgoing, nil, "outgoing"}}
+		}{{f.Incoming, nil, "incoming"}, {f.Attempts, nil, "attempt"}, {f.Outgoing, nil, "outgoing"}, {f.Undirected, nil, "undirected"}}
 		if f.Audit != nil {
-			groups[0].audits, groups[1].audits, groups[2].audits = f.Audit.Incoming, f.Audit.Attempts, f.Audit.Outgoing
+			groups[0].audits, groups[1].audits, groups[2].audits, groups[3].audits = f.Audit.Incoming, f.Audit.Attempts, f.Audit.Outgoing, f.Audit.Undirected
 		}
 		for _, g := range groups {
 			for k := range g.recs {
@@ -286,7 +286,8 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 	case s.Start != nil:
 		typ = []string{"start"}
 	}
-	action := map[string]string{"incoming": "remote-session-incoming", "attempt": "remote-session-attempt", "outgoing": "remote-session-outgoing"}[group]
+	action := map[string]string{"incoming": "remote-session-incoming", "attempt": "remote-session-attempt", "outgoing": "remote-session-outgoing",
+		"undirected": "remote-session-undirected"}[group]
 	d := base(r, kind, []string{"session"}, typ, action, "ratwatch.session")
 	ev := d["event"].(Doc)
 	switch {
@@ -309,12 +310,18 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 	d["rule"] = ruleDoc(r, f)
 	d["threat"] = threatDoc(f.Tool.Category)
 	peer := endpoint(s.RemoteIP, s.RemotePort)
-	if group == "outgoing" {
+	switch group {
+	case "outgoing":
 		if len(peer) > 0 {
 			d["destination"] = peer
 		}
 		d["network"] = Doc{"direction": "egress"}
-	} else {
+	case "undirected": // which side was controlled is not known
+		if s.RemoteIP != "" {
+			d["related"] = Doc{"ip": []string{s.RemoteIP}}
+		}
+		d["network"] = Doc{"direction": "unknown"}
+	default:
 		if len(peer) > 0 {
 			d["source"] = peer
 		}

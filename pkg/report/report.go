@@ -229,7 +229,7 @@ type Suppressed struct {
 // TimelineEvent is one dated event in a finding's history.
 type TimelineEvent struct {
 	Time   time.Time `json:"time"`
-	Event  string    `json:"event"` // session-start, session-end, attempt, transfer, process-start, installed, log-first, log-last
+	Event  string    `json:"event"` // installed, process-start, executed, session-start/-end, outgoing-start/-end, attempt, transfer
 	Detail string    `json:"detail"`
 	Source string    `json:"source,omitempty"`
 }
@@ -273,10 +273,12 @@ type FindingAudit struct {
 	// NotAllowed says, in words, which parts no entry covers.
 	NotAllowed []string `json:"not_allowed,omitempty"`
 	// Per-session judgements, index-aligned with the finding's
-	// incoming_sessions, attempts and outgoing_sessions.
-	Incoming []ItemAudit `json:"incoming_sessions,omitempty"`
-	Attempts []ItemAudit `json:"attempts,omitempty"`
-	Outgoing []ItemAudit `json:"outgoing_sessions,omitempty"`
+	// incoming_sessions, attempts, outgoing_sessions and
+	// undirected_sessions (judged as incoming ones: they may have been).
+	Incoming   []ItemAudit `json:"incoming_sessions,omitempty"`
+	Attempts   []ItemAudit `json:"attempts,omitempty"`
+	Outgoing   []ItemAudit `json:"outgoing_sessions,omitempty"`
+	Undirected []ItemAudit `json:"undirected_sessions,omitempty"`
 }
 
 // ItemAudit is an audit's judgement of one session or attempt.
