@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"iter"
 	"slices"
@@ -68,6 +69,21 @@ type LineFinding struct {
 	// process start, executed, ...): a session's start, end, transfers and
 	// attempt are on its own line.
 	Timeline []report.TimelineEvent `json:"timeline"`
+	// Audit is the finding's judgement without its per-session judgements
+	// (each session line has its own) and with not_allowed capped.
+	Audit *report.FindingAudit `json:"audit,omitempty"`
+}
+
+// maxNotAllowed caps the parts a finding line lists as not allowed; one
+// per session made the line grow with every session. The session lines say
+// each session's own judgement.
+const maxNotAllowed = 20
+
+func capNotAllowed(l []string) []string {
+	if len(l) <= maxNotAllowed {
+		return l
+	}
+	return append(l[:maxNotAllowed:maxNotAllowed], fmt.Sprintf("… and %d more (see the session lines)", len(l)-maxNotAllowed))
 }
 
 func lineFinding(f *report.Finding) *LineFinding {
@@ -76,6 +92,12 @@ func lineFinding(f *report.Finding) *LineFinding {
 		if !e.OfSession() {
 			lf.Timeline = append(lf.Timeline, e)
 		}
+	}
+	if f.Audit != nil {
+		a := *f.Audit
+		a.Incoming, a.Attempts, a.Outgoing, a.Undirected = nil, nil, nil, nil
+		a.NotAllowed = capNotAllowed(a.NotAllowed)
+		lf.Audit = &a
 	}
 	return lf
 }
@@ -105,11 +127,11 @@ func lineSeq(r *report.Report, yield func(Line) bool) {
 		l := base
 		l.Type, l.Tool = "finding", f.Tool.ID
 		l.Finding = lineFinding(f)
-		var audits [3][]report.ItemAudit
+		var audits [4][]report.ItemAudit
 		if a := f.Audit; a != nil {
 			l.Audit = &report.ItemAudit{Fingerprint: a.Fingerprint, Change: a.Change, Changes: a.Changes, FirstSeen: a.FirstSeen,
-				Allowed: a.Allowed, AllowedBy: a.AllowedBy, Expired: a.Expired, NotAllowed: a.NotAllowed}
-			audits = [3][]report.ItemAudit{a.Incoming, a.Attempts, a.Outgoing}
+				Allowed: a.Allowed, AllowedBy: a.AllowedBy, Expired: a.Expired, NotAllowed: capNotAllowed(a.NotAllowed)}
+			audits = [4][]report.ItemAudit{a.Incoming, a.Attempts, a.Outgoing, a.Undirected}
 		}
 		if !yield(l) {
 			return
@@ -119,7 +141,7 @@ func lineSeq(r *report.Report, yield func(Line) bool) {
 				l := base
 				l.Type, l.Tool, l.Session = "session", f.Tool.ID, &group[k]
 				l.Group = [4]string{"incoming", "attempt", "outgoing", "undirected"}[g]
-				if f.Audit != nil && g < len(audits) && k < len(audits[g]) {
+				if f.Audit != nil && k < len(audits[g]) {
 					l.Audit = &audits[g][k]
 				}
 				if !yield(l) {
