@@ -205,7 +205,8 @@ func TestNDJSONSessionsOnce(t *testing.T) {
 	for _, e := range r.Findings[0].Timeline {
 		kinds[e.Event]++
 	}
-	if kinds["session-start"] != 2 || kinds["session-end"] != 2 || kinds["attempt"] != 1 || kinds["outgoing-start"] != 1 || kinds["process-start"] != 1 {
+	if kinds["session-start"] != 2 || kinds["session-end"] != 2 || kinds["attempt"] != 1 || kinds["outgoing-start"] != 1 || kinds["process-start"] != 1 ||
+		kinds["undirected-start"] != 1 || kinds["undirected-end"] != 1 {
 		t.Errorf("report timeline %v", kinds)
 	}
 	counts := finding["session_lines"].(map[string]any)

@@ -229,7 +229,7 @@ type Suppressed struct {
 // TimelineEvent is one dated event in a finding's history.
 type TimelineEvent struct {
 	Time   time.Time `json:"time"`
-	Event  string    `json:"event"` // installed, process-start, executed, session-start/-end, outgoing-start/-end, attempt, transfer
+	Event  string    `json:"event"` // installed, process-start, executed, session-start/-end, outgoing-start/-end, undirected-start/-end, attempt, transfer
 	Detail string    `json:"detail"`
 	Source string    `json:"source,omitempty"`
 }
@@ -238,7 +238,7 @@ type TimelineEvent struct {
 // start, end, a transfer, an attempt), not from the tool's presence.
 func (e TimelineEvent) OfSession() bool {
 	switch e.Event {
-	case "session-start", "session-end", "outgoing-start", "outgoing-end", "attempt", "transfer":
+	case "session-start", "session-end", "outgoing-start", "outgoing-end", "undirected-start", "undirected-end", "attempt", "transfer":
 		return true
 	}
 	return false

@@ -497,7 +497,7 @@ func logLines(t *match.Tool) int {
 
 func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 	var ev []report.TimelineEvent
-	if n := 2*(len(f.Incoming)+len(f.Outgoing)) + len(f.Attempts); n > 0 {
+	if n := 2*(len(f.Incoming)+len(f.Outgoing)+len(f.Undirected)) + len(f.Attempts); n > 0 {
 		ev = make([]report.TimelineEvent, 0, n+len(t.Processes)+len(t.Packages))
 	}
 	add := func(tm *time.Time, what, detail, src string) {
@@ -534,6 +534,7 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 	}
 	sess(f.Incoming, "session")
 	sess(f.Outgoing, "outgoing")
+	sess(f.Undirected, "undirected")
 	for _, r := range f.Attempts {
 		src := ""
 		if len(r.Evidence) > 0 {
