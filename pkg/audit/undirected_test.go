@@ -14,7 +14,6 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/session"
 )
 
-
 // TestUndirectedSessionJudgedAsIncoming: a session of unknown direction is
 // judged like an incoming one (it may have been): allowed by an entry that
 // allows the tool's incoming sessions, listed as not allowed by one that
