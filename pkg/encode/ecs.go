@@ -1,10 +1,12 @@
 package encode
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"net/netip"
 	"path"
 	"regexp"
@@ -32,23 +34,22 @@ func (ECS) Name() string { return "ecs" }
 
 func init() { register(ECS{}) }
 
-func (e ECS) Encode(w io.Writer, r *report.Report) error {
-	lines, err := e.EncodeLines(r)
-	if err != nil {
-		return err
-	}
-	for _, l := range lines {
-		if _, err := w.Write(l); err != nil {
+func (ECS) Encode(w io.Writer, r *report.Report) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for d := range ECSDocSeq(r) {
+		if err := enc.Encode(d); err != nil {
 			return err
 		}
 	}
-	return nil
+	return bw.Flush()
 }
 
 // EncodeLines renders each document as one line ending in "\n".
 func (ECS) EncodeLines(r *report.Report) ([][]byte, error) {
 	var out [][]byte
-	for _, d := range ECSDocuments(r) {
+	for d := range ECSDocSeq(r) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -63,15 +64,24 @@ func (ECS) EncodeLines(r *report.Report) ([][]byte, error) {
 // Doc is one ECS document (nested objects, as Elasticsearch stores them).
 type Doc = map[string]any
 
-// ECSDocuments maps a report to ECS documents.
-func ECSDocuments(r *report.Report) []Doc {
-	var docs []Doc
+// ECSDocSeq maps a report to ECS documents, yielded one by one: a document is
+// built just before it is written (all of them at once were 6.5 GB for a
+// log of 465,000 sessions).
+func ECSDocSeq(r *report.Report) iter.Seq[Doc] {
+	return func(yield func(Doc) bool) { ecsDocs(r, yield) }
+}
+
+func ecsDocs(r *report.Report, yield func(Doc) bool) {
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		docs = append(docs, findingDoc(r, f))
+		if !yield(findingDoc(r, f)) {
+			return
+		}
 		for _, m := range f.Matches {
 			if m.Kind == "process" {
-				docs = append(docs, processDoc(r, f, m))
+				if !yield(processDoc(r, f, m)) {
+					return
+				}
 			}
 		}
 		groups := []struct {
@@ -88,16 +98,20 @@ func ECSDocuments(r *report.Report) []Doc {
 				if k < len(g.audits) {
 					a = &g.audits[k]
 				}
-				docs = append(docs, sessionDoc(r, f, &g.recs[k], g.group, a))
+				if !yield(sessionDoc(r, f, &g.recs[k], g.group, a)) {
+					return
+				}
 			}
 		}
 	}
 	if r.Audit != nil {
 		for _, g := range r.Audit.Gone {
-			docs = append(docs, goneDoc(r, g))
+			if !yield(goneDoc(r, g)) {
+				return
+			}
 		}
 	}
-	return append(docs, verdictDoc(r))
+	yield(verdictDoc(r))
 }
 
 // base holds the fields every document carries.
