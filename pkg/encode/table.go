@@ -19,6 +19,10 @@ import (
 // with their state and IPA conditions, the sessions, and what was incomplete.
 type Table struct{}
 
+// maxTableSessions is how many sessions of one list (a tool's incoming
+// sessions, attempts, ...) the table shows: the first and last half.
+const maxTableSessions = 50
+
 func (Table) Name() string { return "table" }
 
 func (Table) Encode(w io.Writer, r *report.Report) error {
@@ -56,18 +60,33 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 		}
 	}
 	var rows [][]string
+	var cut []string
 	for _, f := range r.Findings {
-		add := func(rs []session.Record) {
-			for _, s := range rs {
-				rows = append(rows, []string{f.Tool.Name, string(s.Direction), string(s.Outcome), ts(s.Start), endOf(s),
-					strings.TrimSpace(s.RemoteID + " " + hostPort(s)), strings.Trim(s.LocalUser+" / "+s.AuthMethod, " /"),
-					fmt.Sprint(len(s.Transfers)), sourceOf(s)})
+		row := func(s *session.Record) []string {
+			return []string{f.Tool.Name, string(s.Direction), string(s.Outcome), ts(s.Start), endOf(*s),
+				strings.TrimSpace(s.RemoteID + " " + hostPort(*s)), strings.Trim(s.LocalUser+" / "+s.AuthMethod, " /"),
+				fmt.Sprint(len(s.Transfers)), sourceOf(*s)}
+		}
+		add := func(rs []session.Record, what string) {
+			for i := range rs {
+				if len(rs) > maxTableSessions && i == maxTableSessions/2 {
+					// A table of thousands of rows is read by no one (and
+					// took tablewriter 20 µs a row): the first and last
+					// ones, and how many are left out.
+					n := len(rs) - maxTableSessions
+					rows = append(rows, []string{f.Tool.Name, "…", "…", "…", "…", fmt.Sprintf("%d more", n), "", "", ""})
+					cut = append(cut, fmt.Sprintf("%s: %d of %d %s are not in this table (the first and last %d are); -o json, ndjson or ecs list every one",
+						f.Tool.Name, n, len(rs), what, maxTableSessions/2))
+				}
+				if len(rs) <= maxTableSessions || i < maxTableSessions/2 || i >= len(rs)-maxTableSessions/2 {
+					rows = append(rows, row(&rs[i]))
+				}
 			}
 		}
-		add(f.Incoming)
-		add(f.Attempts)
-		add(f.Outgoing)
-		add(f.Undirected)
+		add(f.Incoming, "incoming sessions")
+		add(f.Attempts, "attempts")
+		add(f.Outgoing, "outgoing sessions")
+		add(f.Undirected, "sessions of unknown direction")
 	}
 	if len(rows) > 0 {
 		p("\nSESSIONS AND ATTEMPTS (UTC)\n")
@@ -88,6 +107,7 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 	// What the findings rest on (e.g. which host a capture's directions are
 	// relative to), then what could not be read.
 	bullets(w, "ASSUMED", notes)
+	bullets(w, "NOT SHOWN", cut)
 	bullets(w, "INCOMPLETE", r.Verdict.Incomplete)
 	// Only what was read: a capture or a handed-over log reads no processes.
 	var read []string
@@ -183,7 +203,6 @@ func orDash(s string) string {
 	return s
 }
 
-// wrap breaks long text at spaces.
 // bullets prints a titled list, each item wrapped and its continuation
 // lines indented under the item's text; nothing when items is empty.
 func bullets(w io.Writer, title string, items []string) {
@@ -196,6 +215,7 @@ func bullets(w io.Writer, title string, items []string) {
 	}
 }
 
+// wrap breaks long text at spaces.
 func wrap(s string, width int) string {
 	var b strings.Builder
 	n := 0

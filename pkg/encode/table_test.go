@@ -2,6 +2,7 @@ package encode_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/encode"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/wire"
 	"github.com/ratwatch/ratwatch/pkg/wireinv"
 )
@@ -85,5 +87,51 @@ func TestTableBullets(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "ASSUMED") || strings.Contains(out.String(), "INCOMPLETE") {
 		t.Errorf("empty report has sections:\n%s", out.String())
+	}
+}
+
+// TestTableCapsLongSessionLists: AnyDesk with 60 more incoming sessions
+// (62 in all) shows the first 25 and last 25 of them, one "12 more" row
+// between, says so under NOT SHOWN; its one attempt and one outgoing
+// session are shown as they are.
+func TestTableCapsLongSessionLists(t *testing.T) {
+	inv := audittest.AnyDesk()
+	for i := 0; i < 60; i++ {
+		inv.Sessions = append(inv.Sessions, audittest.Session("anydesk", session.Incoming, session.Established,
+			fmt.Sprintf("2026-02-01T%02d:%02d:00Z", 10+i/60, i%60), fmt.Sprintf("2026-02-01T%02d:%02d:30Z", 10+i/60, i%60),
+			fmt.Sprint(700000000+i), "", 0, "", "/ad.trace", 100+i))
+	}
+	r := audittest.Scan(t, "", "linux", "pc-1", inv)
+	if len(r.Findings) != 1 || len(r.Findings[0].Incoming) != 62 {
+		t.Fatalf("fixture: %d findings", len(r.Findings))
+	}
+	var out bytes.Buffer
+	if err := (encode.Table{}).Encode(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	// Incoming rows in the order of the finding: the two of the fixture
+	// (Jan 12, Jan 13), then Feb 1 10:00 … ; the first 25 end at 10:22, the
+	// last 25 start at 10:35.
+	var shown []string // the Start of each incoming row
+	for _, l := range strings.Split(s, "\n") {
+		if c := strings.Split(l, "│"); len(c) == 11 && strings.TrimSpace(c[2]) == "incoming" && strings.TrimSpace(c[3]) == "established" {
+			shown = append(shown, strings.TrimSpace(c[4]))
+		}
+	}
+	if len(shown) != 50 || shown[0] != "2026-01-12 09:00:05" || shown[24] != "2026-02-01 10:22:00" ||
+		shown[25] != "2026-02-01 10:35:00" || shown[49] != "2026-02-01 10:59:00" {
+		t.Errorf("%d incoming rows shown: %v", len(shown), shown)
+	}
+	if n := strings.Count(s, "12 more"); n != 1 {
+		t.Errorf("%d '12 more' rows", n)
+	}
+	if !strings.Contains(s, "NOT SHOWN\n  - AnyDesk: 12 of 62 incoming sessions are not in this table (the first and last 25 are)") {
+		t.Errorf("no NOT SHOWN note:\n%s", s)
+	}
+	for _, want := range []string{"rejected", "outgoing"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %s row", want)
+		}
 	}
 }
