@@ -1,7 +1,7 @@
 // Command benchscan compares a full `ratwatch scan` with the shell trio that
 // gathers the same facts (ps, ss, dpkg-query): median wall time of N runs
 // each, the ratio, and ratwatch's peak RSS. With -logs FILE it instead times
-// `ratwatch logs -o json|ndjson --file` end to end on a large log (parse,
+// `ratwatch logs -o json|ndjson|ecs|table --file` end to end on a large log (parse,
 // join, verdict, encoding). Run through scripts/bench.
 package main
 
@@ -75,7 +75,7 @@ func benchLogs(bin, path string, n int) {
 		os.Exit(1)
 	}
 	defer os.RemoveAll(out)
-	for _, format := range []string{"json", "ndjson"} {
+	for _, format := range []string{"json", "ndjson", "ecs", "table"} {
 		dst := out + "/report." + format
 		var ds []time.Duration
 		var peak int64
