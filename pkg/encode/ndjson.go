@@ -174,28 +174,35 @@ func lineSeq(r *report.Report, yield func(Line) bool) {
 }
 
 // EncodeLines renders each event as one line ending in "\n".
-func (NDJSON) EncodeLines(r *report.Report) ([][]byte, error) {
+func (NDJSON) EncodeLines(r *report.Report) ([][]byte, error) { return jsonLines(LineSeq(r)) }
+
+func (NDJSON) Encode(w io.Writer, r *report.Report) error { return writeJSONLines(w, LineSeq(r)) }
+
+// writeJSONLines writes each value of seq as one line of JSON (HTML
+// characters as they are), as the values come.
+func writeJSONLines[T any](w io.Writer, seq iter.Seq[T]) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for v := range seq {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// jsonLines renders each value of seq as one line of JSON ending in "\n".
+func jsonLines[T any](seq iter.Seq[T]) ([][]byte, error) {
 	var out [][]byte
-	for l := range LineSeq(r) {
+	for v := range seq {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(l); err != nil {
+		if err := enc.Encode(v); err != nil {
 			return nil, err
 		}
 		out = append(out, buf.Bytes())
 	}
 	return out, nil
-}
-
-func (NDJSON) Encode(w io.Writer, r *report.Report) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for l := range LineSeq(r) {
-		if err := enc.Encode(l); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
 }
