@@ -16,6 +16,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/encode"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
 )
 
 type ecsField struct {
@@ -127,6 +128,16 @@ func checkType(f ecsField, v any) error {
 		}
 		if _, err := netip.ParseAddr(s); err != nil {
 			return err
+		}
+	case "ip[]":
+		arr, ok := v.([]any)
+		if !ok || len(arr) == 0 {
+			return fmt.Errorf("%v is not a non-empty array", v)
+		}
+		for _, x := range arr {
+			if err := checkType(ecsField{typ: "ip"}, x); err != nil {
+				return err
+			}
 		}
 	default:
 		return fmt.Errorf("type %s cannot hold a value", f.typ)
@@ -314,5 +325,28 @@ func TestECSScanDocuments(t *testing.T) {
 		if get(d, "labels.ratwatch_allowed") != nil || get(d, "host.name") != nil {
 			t.Errorf("scan doc carries audit labels or an empty host: %v", d)
 		}
+	}
+}
+
+// TestECSUndirectedSession: an established session whose controlled side
+// is unknown is a remote-session-undirected document with the peer in
+// related.ip and network.direction unknown, every field in ecs-fields.md.
+func TestECSUndirectedSession(t *testing.T) {
+	inv := audittest.AnyDesk()
+	inv.Sessions = append(inv.Sessions, audittest.Session("anydesk", session.DirectionUnknown, session.Established,
+		"2026-01-16T11:00:00Z", "2026-01-16T11:20:00Z", "", "203.0.113.99", 50500, "", "capture.pcap", 0))
+	docs := decodeLines(t, audittest.Scan(t, "", "linux", "pc-1", inv))
+	validateECS(t, docs)
+	und := byAction(docs, "remote-session-undirected")
+	if len(und) != 1 {
+		t.Fatalf("%d undirected documents", len(und))
+	}
+	d := und[0]
+	if fmt.Sprintf("%v %v %v %v %v", get(d, "related.ip"), get(d, "network.direction"), get(d, "source.ip"), get(d, "destination.ip"), get(d, "event.outcome")) !=
+		"[203.0.113.99] unknown <nil> <nil> success" {
+		t.Errorf("document: %v", d)
+	}
+	if n := len(byAction(docs, "remote-session-incoming")); n != 2 {
+		t.Errorf("%d incoming documents, want 2", n)
 	}
 }
