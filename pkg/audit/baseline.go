@@ -107,8 +107,6 @@ type findingItems struct {
 	sessions [4][]Item // incoming, attempts, outgoing, undirected (index-aligned)
 }
 
-var groupNames = [4]string{"incoming", "attempt", "outgoing", "undirected"}
-
 func itemsOf(f *report.Finding) findingItems {
 	tool := f.Tool.ID
 	fi := findingItems{finding: Item{Fingerprint: FindingFingerprint(tool), Kind: ItemFinding, Tool: tool, Label: f.Tool.Name,
@@ -168,10 +166,10 @@ func itemsOf(f *report.Finding) findingItems {
 			add(Item{Fingerprint: Fingerprint(ItemListener, tool, addr), Kind: ItemListener, Tool: tool, Label: "listener " + addr})
 		}
 	}
-	for g, recs := range [4][]session.Record{f.Incoming, f.Attempts, f.Outgoing, f.Undirected} {
+	for g, recs := range f.Lists() {
 		for k := range recs {
 			s := &recs[k]
-			attrs := map[string]string{"group": groupNames[g], "outcome": string(s.Outcome), "open": strconv.FormatBool(s.Open)}
+			attrs := map[string]string{"group": report.SessionGroups[g], "outcome": string(s.Outcome), "open": strconv.FormatBool(s.Open)}
 			if s.End != nil {
 				attrs["end"] = s.End.UTC().Format(time.RFC3339)
 			}
@@ -179,7 +177,7 @@ func itemsOf(f *report.Finding) findingItems {
 				attrs["transfers"] = strconv.Itoa(n)
 			}
 			fi.sessions[g] = append(fi.sessions[g], Item{Fingerprint: SessionFingerprint(tool, s), Kind: ItemSession, Tool: tool,
-				Label: fmt.Sprintf("%s %s session %s", f.Tool.Name, groupNames[g], sessionWords(s)), Attrs: attrs})
+				Label: fmt.Sprintf("%s %s session %s", f.Tool.Name, report.SessionGroups[g], sessionWords(s)), Attrs: attrs})
 		}
 	}
 	return fi

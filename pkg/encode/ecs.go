@@ -59,21 +59,17 @@ func ecsDocs(r *report.Report, yield func(Doc) bool) {
 				}
 			}
 		}
-		groups := []struct {
-			recs   []session.Record
-			audits []report.ItemAudit
-			group  string
-		}{{f.Incoming, nil, "incoming"}, {f.Attempts, nil, "attempt"}, {f.Outgoing, nil, "outgoing"}, {f.Undirected, nil, "undirected"}}
+		var audits [4][]report.ItemAudit
 		if f.Audit != nil {
-			groups[0].audits, groups[1].audits, groups[2].audits, groups[3].audits = f.Audit.Incoming, f.Audit.Attempts, f.Audit.Outgoing, f.Audit.Undirected
+			audits = f.Audit.Lists()
 		}
-		for _, g := range groups {
-			for k := range g.recs {
+		for g, recs := range f.Lists() {
+			for k := range recs {
 				var a *report.ItemAudit
-				if k < len(g.audits) {
-					a = &g.audits[k]
+				if k < len(audits[g]) {
+					a = &audits[g][k]
 				}
-				if !yield(sessionDoc(r, f, &g.recs[k], g.group, a)) {
+				if !yield(sessionDoc(r, f, &recs[k], report.SessionGroups[g], a)) {
 					return
 				}
 			}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"slices"
 	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/report"
@@ -110,9 +109,6 @@ type SessionLines struct {
 	Undirected int `json:"undirected"`
 }
 
-// Lines renders the report as NDJSON events.
-func Lines(r *report.Report) []Line { return slices.Collect(LineSeq(r)) }
-
 // LineSeq yields the report's NDJSON events one by one, so a report of
 // hundreds of thousands of sessions is written without a second copy of it
 // in memory. A session line points at the report's record.
@@ -131,16 +127,16 @@ func lineSeq(r *report.Report, yield func(Line) bool) {
 		if a := f.Audit; a != nil {
 			l.Audit = &report.ItemAudit{Fingerprint: a.Fingerprint, Change: a.Change, Changes: a.Changes, FirstSeen: a.FirstSeen,
 				Allowed: a.Allowed, AllowedBy: a.AllowedBy, Expired: a.Expired, NotAllowed: capNotAllowed(a.NotAllowed)}
-			audits = [4][]report.ItemAudit{a.Incoming, a.Attempts, a.Outgoing, a.Undirected}
+			audits = a.Lists()
 		}
 		if !yield(l) {
 			return
 		}
-		for g, group := range [][]session.Record{f.Incoming, f.Attempts, f.Outgoing, f.Undirected} {
+		for g, group := range f.Lists() {
 			for k := range group {
 				l := base
 				l.Type, l.Tool, l.Session = "session", f.Tool.ID, &group[k]
-				l.Group = [4]string{"incoming", "attempt", "outgoing", "undirected"}[g]
+				l.Group = report.SessionGroups[g]
 				if f.Audit != nil && k < len(audits[g]) {
 					l.Audit = &audits[g][k]
 				}

@@ -220,6 +220,19 @@ type Finding struct {
 	Audit *FindingAudit `json:"audit,omitempty"`
 }
 
+// SessionGroups names a finding's session lists, in the order of Lists.
+var SessionGroups = [4]string{"incoming", "attempt", "outgoing", "undirected"}
+
+// Lists returns the finding's session lists in SessionGroups order.
+func (f *Finding) Lists() [4][]session.Record {
+	return [4][]session.Record{f.Incoming, f.Attempts, f.Outgoing, f.Undirected}
+}
+
+// Lists returns the per-session judgements in SessionGroups order.
+func (a *FindingAudit) Lists() [4][]ItemAudit {
+	return [4][]ItemAudit{a.Incoming, a.Attempts, a.Outgoing, a.Undirected}
+}
+
 // Suppressed is a finding part an audit policy allowed; it is kept, not dropped.
 type Suppressed struct {
 	Rule   string `json:"rule"`

@@ -55,8 +55,9 @@ func Decide(tools []*match.Tool, c Context) ([]report.Finding, report.Verdict) {
 	return out, host(out, c)
 }
 
-// group is the finding list a joined record goes to: 0 incoming, 1
-// attempts, 2 outgoing, 3 undirected (established, controlled side unknown).
+// group is the finding list a joined record goes to, as its index in
+// report.SessionGroups: incoming, attempts, outgoing, undirected
+// (established, controlled side unknown).
 func group(r *session.Record) int {
 	switch {
 	case r.Direction == session.Outgoing:
