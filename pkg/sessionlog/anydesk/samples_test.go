@@ -11,6 +11,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 )
 
 // sampleDir resolves <repo root>/../shared/samples/<sub> by walking up from the
@@ -47,12 +48,7 @@ func utc(s string) time.Time {
 	return t
 }
 
-func ts(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05.000")
-}
+func ts(t *time.Time) string { return logtest.Fmt(t, "2006-01-02 15:04:05.000") }
 
 // want is one expected session, written from reading the sample by hand.
 type want struct {

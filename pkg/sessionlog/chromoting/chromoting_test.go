@@ -11,6 +11,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
@@ -45,15 +46,7 @@ const iso = "2026-11-21T11:00:00.000000+01:00 host systemd[1]: Started Session 3
 
 var cet = time.FixedZone("CET", 3600)
 
-func ts(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	if t.Location() != time.UTC {
-		return "not UTC: " + t.String()
-	}
-	return t.Format(time.RFC3339Nano)
-}
+func ts(t *time.Time) string { return logtest.FmtUTC(t, time.RFC3339Nano) }
 
 type want struct {
 	out        session.Outcome

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
@@ -28,12 +29,7 @@ const documented = "[2024-08-09 10:42:58.920092 -04:00] INFO [src/core_main.rs:1
 	"[2024-08-09 12:00:00.000000 +00:00] INFO [src\\server\\connection.rs:1100] #1364 Connection closed: Peer close\r\n" +
 	"[2024-08-09 12:00:01.000000 +00:00] INFO [src/core_m"
 
-func ts(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05.000000")
-}
+func ts(t *time.Time) string { return logtest.Fmt(t, "2006-01-02 15:04:05.000000") }
 
 func TestDocumentedLines(t *testing.T) {
 	res, err := Parser{}.Parse(sessionlog.Input{Path: `C:\Windows\ServiceProfiles\LocalService\AppData\Roaming\RustDesk\log\server\RustDesk_rCURRENT.log`, R: strings.NewReader(documented)})

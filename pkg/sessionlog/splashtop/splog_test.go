@@ -27,12 +27,7 @@ const crossYear = "IDec31 23:50:00.123  SM_03280[Network] [LAN-S][Server] client
 	"IJan 2 09:00:00.000  SM_03280[Network] [LAN-S][Server] client connected from 10.199.5.140 (3), 300\r\n" +
 	"IJan02 09:0"
 
-func ts(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05.000")
-}
+func ts(t *time.Time) string { return logtest.Fmt(t, "2006-01-02 15:04:05.000") }
 
 var cet = time.FixedZone("CET", 3600)
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
@@ -41,12 +42,7 @@ func parse(t testing.TB, p sessionlog.Parser, path string, data []byte, loc *tim
 	return res
 }
 
-func ts(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05.000")
-}
+func ts(t *time.Time) string { return logtest.Fmt(t, "2006-01-02 15:04:05.000") }
 
 type xfer struct {
 	dir, name, time string

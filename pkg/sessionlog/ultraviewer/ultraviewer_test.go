@@ -39,15 +39,7 @@ var cet = time.FixedZone("CET", 3600)
 // u16 is s as a UTF-16LE file with its byte-order mark.
 func u16(s string) []byte { return logtest.UTF16LE(s, true) }
 
-func fmtT(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	if t.Location() != time.UTC {
-		return "not UTC"
-	}
-	return t.Format(time.RFC3339)
-}
+func fmtT(t *time.Time) string { return logtest.FmtUTC(t, time.RFC3339) }
 
 type want struct {
 	dir      session.Direction

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/lineio"
 )
 
@@ -43,12 +44,7 @@ const realvnc = "<13> 2024-03-01T10:00:00.123Z DESKTOP-1 vncserver[1234]: Connec
 
 var plus1 = time.FixedZone("CET", 3600)
 
-func ts(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05.000")
-}
+func ts(t *time.Time) string { return logtest.Fmt(t, "2006-01-02 15:04:05.000") }
 
 type want struct {
 	out        session.Outcome

@@ -2,13 +2,13 @@ package xrdp
 
 import (
 	"bytes"
-	"github.com/ratwatch/ratwatch/internal/shared"
-	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 	"testing"
 	"time"
 
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 )
 
 // samplePath returns ../shared/samples/linux-vnc-rdp/<file> (skipped outside
@@ -50,23 +50,10 @@ func sameTime(a, b *time.Time) bool { return logtest.SameTime(a, b) }
 
 func checkSessions(t *testing.T, got []session.Record, want []exp) {
 	t.Helper()
-	if len(got) != len(want) {
-		for _, r := range got {
-			t.Logf("got %s %v-%v %s:%d", r.Outcome, r.Start, r.End, r.RemoteIP, r.RemotePort)
-		}
-		t.Fatalf("got %d sessions, want %d", len(got), len(want))
-	}
+	logtest.CheckCount(t, got, len(want))
 	for i, w := range want {
 		r := got[i]
-		if !sameTime(r.Start, ts(t, w.start)) || !sameTime(r.End, ts(t, w.end)) {
-			t.Errorf("#%d: time %v–%v, want %s–%s", i, r.Start, r.End, w.start, w.end)
-		}
-		if r.RemoteIP != w.ip || r.RemotePort != w.port {
-			t.Errorf("#%d: remote %s:%d, want %s:%d", i, r.RemoteIP, r.RemotePort, w.ip, w.port)
-		}
-		if r.Outcome != w.outcome {
-			t.Errorf("#%d: outcome %s, want %s (notes %q)", i, r.Outcome, w.outcome, r.Notes)
-		}
+		logtest.CheckCore(t, i, &r, w.start, w.end, w.ip, w.port, w.outcome)
 		if r.LocalUser != w.user || r.Display != w.display {
 			t.Errorf("#%d: user %q display %q, want %q %q", i, r.LocalUser, r.Display, w.user, w.display)
 		}

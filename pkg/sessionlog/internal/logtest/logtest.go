@@ -34,6 +34,51 @@ func SameTime(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
+// Fmt formats an optional time in UTC with layout; nil is "<nil>".
+func Fmt(t *time.Time, layout string) string {
+	if t == nil {
+		return "<nil>"
+	}
+	return t.UTC().Format(layout)
+}
+
+// FmtUTC is Fmt for a time the parser must have put in UTC already: any
+// other location formats as "not UTC: …", so a comparison with the expected
+// text fails.
+func FmtUTC(t *time.Time, layout string) string {
+	if t != nil && t.Location() != time.UTC {
+		return "not UTC: " + t.String()
+	}
+	return Fmt(t, layout)
+}
+
+// CheckCount stops the test when got does not hold n sessions, logging
+// what it holds.
+func CheckCount(t *testing.T, got []session.Record, n int) {
+	t.Helper()
+	if len(got) != n {
+		for _, r := range got {
+			t.Logf("got %s %v-%v %s:%d", r.Outcome, r.Start, r.End, r.RemoteIP, r.RemotePort)
+		}
+		t.Fatalf("got %d sessions, want %d", len(got), n)
+	}
+}
+
+// CheckCore compares the fields every server log gives a session (record
+// #i): start and end (RFC 3339, "" = none), peer address and outcome.
+func CheckCore(t *testing.T, i int, r *session.Record, start, end, ip string, port uint32, outcome session.Outcome) {
+	t.Helper()
+	if !SameTime(r.Start, TS(t, start)) || !SameTime(r.End, TS(t, end)) {
+		t.Errorf("#%d: time %v–%v, want %s–%s", i, r.Start, r.End, start, end)
+	}
+	if r.RemoteIP != ip || r.RemotePort != port {
+		t.Errorf("#%d: remote %s:%d, want %s:%d", i, r.RemoteIP, r.RemotePort, ip, port)
+	}
+	if r.Outcome != outcome {
+		t.Errorf("#%d: outcome %s, want %s (notes %q)", i, r.Outcome, outcome, r.Notes)
+	}
+}
+
 // CheckEvidence checks every record's evidence: a log-line from the right
 // parser and file, Raw equal to the line found at Offset in data, and a
 // supporting item for start, end, outcome and input; plus a join key and a
@@ -97,23 +142,10 @@ type VNC struct {
 // ones field by field; every record must be incoming, of tool and parser.
 func CheckVNCSessions(t *testing.T, got []session.Record, want []VNC, tool, parser string) {
 	t.Helper()
-	if len(got) != len(want) {
-		for _, r := range got {
-			t.Logf("got %s %v-%v %s:%d", r.Outcome, r.Start, r.End, r.RemoteIP, r.RemotePort)
-		}
-		t.Fatalf("got %d sessions, want %d", len(got), len(want))
-	}
+	CheckCount(t, got, len(want))
 	for i, w := range want {
 		r := got[i]
-		if !SameTime(r.Start, TS(t, w.Start)) || !SameTime(r.End, TS(t, w.End)) {
-			t.Errorf("#%d: time %v–%v, want %s–%s", i, r.Start, r.End, w.Start, w.End)
-		}
-		if r.RemoteIP != w.IP || r.RemotePort != w.Port {
-			t.Errorf("#%d: remote %s:%d, want %s:%d", i, r.RemoteIP, r.RemotePort, w.IP, w.Port)
-		}
-		if r.Outcome != w.Outcome {
-			t.Errorf("#%d: outcome %s, want %s (notes %q)", i, r.Outcome, w.Outcome, r.Notes)
-		}
+		CheckCore(t, i, &r, w.Start, w.End, w.IP, w.Port, w.Outcome)
 		if r.AuthMethod != w.Auth {
 			t.Errorf("#%d: auth %q, want %q", i, r.AuthMethod, w.Auth)
 		}
