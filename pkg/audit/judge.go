@@ -382,13 +382,7 @@ func sessionWords(s *session.Record) string {
 	if peer == "" {
 		peer = "unknown peer"
 	}
-	when := "time unknown"
-	if s.Start != nil {
-		when = s.Start.UTC().Format(time.RFC3339)
-	} else if s.End != nil {
-		when = "ended " + s.End.UTC().Format(time.RFC3339)
-	}
-	w := fmt.Sprintf("from %s at %s", peer, when)
+	w := fmt.Sprintf("from %s %s", peer, s.When())
 	if s.LocalUser != "" {
 		w += " (user " + s.LocalUser + ")"
 	}

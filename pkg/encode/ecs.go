@@ -336,11 +336,7 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 		d["tags"] = append(d["tags"].([]string), a.Change)
 	}
 	peerWords := strings.TrimSpace(s.RemoteID + " " + hostPort(*s))
-	when := "time unknown"
-	if s.Start != nil {
-		when = s.Start.UTC().Format(time.RFC3339)
-	}
-	d["message"] = fmt.Sprintf("%s %s session (%s) from/to %s at %s", f.Tool.Name, group, s.Outcome, orDash(peerWords), when)
+	d["message"] = fmt.Sprintf("%s %s session (%s) from/to %s %s", f.Tool.Name, group, s.Outcome, orDash(peerWords), s.When())
 	return d
 }
 

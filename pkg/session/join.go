@@ -74,7 +74,31 @@ func peerMatch(a, b *Record) bool {
 	if a.RemoteIP != "" && b.RemoteIP != "" {
 		return a.RemoteIP == b.RemoteIP
 	}
-	return false
+	// Neither tells the peer (Splashtop or ScreenConnect events exported one
+	// per file): the join keys decide.
+	return keyMatch(a.Key, b.Key)
+}
+
+// keyMatch: two join keys ("splashtop|host|456090679") name the same
+// session when they have the same parts, a part left empty matching any
+// ("screenconnect|host|" — an event that names no user — matches the
+// session of "screenconnect|host|alice" on that host).
+func keyMatch(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	for a != "" || b != "" {
+		pa, ra, okA := strings.Cut(a, "|")
+		pb, rb, okB := strings.Cut(b, "|")
+		if okA != okB || (pa != pb && pa != "" && pb != "") {
+			return false
+		}
+		a, b = ra, rb
+	}
+	return true
 }
 
 func absDur(d time.Duration) time.Duration {
@@ -89,6 +113,9 @@ func absDur(d time.Duration) time.Duration {
 func timeScore(a, b *Record) (time.Duration, bool) {
 	sa, sb := spanOf(a), spanOf(b)
 	tol := JoinTolerance
+	if d, ok, decided := activityScore(a, b, sa, sb); decided {
+		return d, ok
+	}
 	switch {
 	case sa.hasS && sb.hasS:
 		// Interval overlap with tolerance; an end-less record is an open
@@ -141,6 +168,57 @@ func timeScore(a, b *Record) (time.Duration, bool) {
 }
 
 var maxTime = time.Unix(1<<62, 0)
+
+// activityScore decides timeScore when a record has neither start nor end
+// but dated entries (a file-transfer event of a session whose connect and
+// disconnect are in no log given): the session was active at those times.
+// Such a record joins one whose interval holds them (within JoinTolerance;
+// a start-less one may have begun at any time before its end), or another
+// such record active at the same times. decided is false when neither
+// record is of this kind.
+func activityScore(a, b *Record, sa, sb span) (d time.Duration, ok, decided bool) {
+	xa, ya, actA := activeOnly(a, sa)
+	xb, yb, actB := activeOnly(b, sb)
+	if !actA && !actB {
+		return 0, false, false
+	}
+	tol := JoinTolerance
+	if actA && actB {
+		if xa.After(yb.Add(tol)) || xb.After(ya.Add(tol)) {
+			return 0, false, true
+		}
+		return absDur(xa.Sub(xb)), true, true
+	}
+	x, y, o, so := xa, ya, b, sb // [x, y]: the active-only record's times; o: the other
+	if actB {
+		x, y, o, so = xb, yb, a, sa
+	}
+	if !so.hasS && !so.hasE {
+		return 0, false, true // no time at all: nothing to compare
+	}
+	end := so.e
+	if !so.hasE {
+		end = so.s // a point, or open to the future
+		if o.Open {
+			end = maxTime
+		}
+	}
+	if y.After(end.Add(tol)) || (so.hasS && x.Before(so.s.Add(-tol))) {
+		return 0, false, true
+	}
+	if so.hasS {
+		return absDur(x.Sub(so.s)), true, true
+	}
+	return absDur(end.Sub(y)), true, true
+}
+
+// activeOnly: r has no start and no end but dated evidence, first to last.
+func activeOnly(r *Record, s span) (first, last time.Time, ok bool) {
+	if s.hasS || s.hasE {
+		return first, last, false
+	}
+	return r.Seen()
+}
 
 func outcomeConflict(a, b Outcome) bool {
 	return (a == Established && b == Rejected) || (a == Rejected && b == Established)
@@ -564,6 +642,9 @@ func mergeTransfers(parts []*Record) []Transfer {
 func dupTransfer(out []Transfer, t Transfer) bool {
 	for k := range out {
 		o := &out[k]
+		if o.Kind != "" && t.Kind != "" && o.Kind != t.Kind {
+			continue
+		}
 		if o.Name == t.Name && (o.Direction == t.Direction || o.Direction == "unknown" || t.Direction == "unknown") &&
 			(o.Size == t.Size || o.Size == 0 || t.Size == 0) && near(o.Time, t.Time, JoinTolerance) {
 			if o.Direction == "unknown" {

@@ -72,6 +72,11 @@ type Transfer struct {
 	Name      string     `json:"name,omitempty"`
 	Size      int64      `json:"size,omitempty"`
 	Line      int        `json:"line,omitempty"`
+	// Kind names the kind of entry that wrote the transfer ("event 1100"),
+	// when one artifact writes several: two transfers of the same file at
+	// the same time from different kinds of entry are two transfers, never
+	// merged as one seen twice. Not reported (the evidence says it).
+	Kind string `json:"-"`
 }
 
 // Event is a timestamped side event in a session (clipboard etc.).
@@ -87,6 +92,50 @@ func (r *Record) Finish() {
 	if r.Start != nil && r.End != nil && !r.End.Before(*r.Start) {
 		r.Duration = r.End.Sub(*r.Start).String()
 	}
+}
+
+// Seen is the first and last time of r's dated entries (evidence, transfers,
+// clipboard events); ok is false when none has a time. For a record without
+// start and end it is when the session is known to have been active.
+func (r *Record) Seen() (first, last time.Time, ok bool) {
+	see := func(t *time.Time) {
+		if t == nil {
+			return
+		}
+		if !ok || t.Before(first) {
+			first = *t
+		}
+		if !ok || t.After(last) {
+			last = *t
+		}
+		ok = true
+	}
+	for i := range r.Evidence {
+		see(r.Evidence[i].Time)
+	}
+	for i := range r.Transfers {
+		see(r.Transfers[i].Time)
+	}
+	for i := range r.Clipboard {
+		see(r.Clipboard[i].Time)
+	}
+	return first.UTC(), last.UTC(), ok
+}
+
+// When says when the session was, as words for a report line: "at <start>"
+// (RFC 3339, UTC), else "ended <end>", else "active at <first dated
+// entry>", else "at an unknown time".
+func (r *Record) When() string {
+	switch {
+	case r.Start != nil:
+		return "at " + r.Start.UTC().Format(time.RFC3339)
+	case r.End != nil:
+		return "ended " + r.End.UTC().Format(time.RFC3339)
+	}
+	if t, _, ok := r.Seen(); ok {
+		return "active at " + t.Format(time.RFC3339)
+	}
+	return "at an unknown time"
 }
 
 // IsSession reports whether the record proves an established session.

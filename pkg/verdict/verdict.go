@@ -440,11 +440,7 @@ func describeSessions(rs []session.Record) string {
 		if who == "" {
 			who = "unknown peer"
 		}
-		when := "time unknown"
-		if r.Start != nil {
-			when = r.Start.Format(time.RFC3339)
-		}
-		parts = append(parts, fmt.Sprintf("%s from %s at %s", r.Outcome, who, when))
+		parts = append(parts, fmt.Sprintf("%s from %s %s", r.Outcome, who, r.When()))
 	}
 	return strings.Join(parts, "; ")
 }

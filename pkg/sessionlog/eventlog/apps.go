@@ -263,7 +263,7 @@ func (j *joiner) splashtop(e *event) {
 		if !e.Time.IsZero() {
 			tm = session.T(e.Time)
 		}
-		r.r.Transfers = append(r.r.Transfers, session.Transfer{Time: tm, Direction: "unknown", Name: name})
+		r.r.Transfers = append(r.r.Transfers, session.Transfer{Time: tm, Direction: "unknown", Name: name, Kind: fmt.Sprintf("event %d", e.ID)})
 		r.note(fmt.Sprintf("event %d file %q: streamer (this PC) %s path %s, client %s path %s; which of 1100/1101 is upload or download is not documented",
 			e.ID, name, e.get("SRS_Name"), e.get("SRS_Path"), e.get("SRC_Name"), e.get("SRC_Path")))
 		j.add(r, e, raw, fmt.Sprintf("Splashtop file transfer (event %d) in session %s: %s", e.ID, sid, name), fields...)
