@@ -815,6 +815,37 @@ func TestLogsCommand(t *testing.T) {
 		paths: []string{s("linux-vnc-rdp/var_log_xrdp.log"), s("linux-vnc-rdp/var_log_xrdp-sesman.log")},
 		want:  []want{{"xrdp", 2, 2, 0}},
 	}, {
+		// The whole RDP folder: logs of 15 computers. Sessions of two
+		// computers never join (before the records named their computer,
+		// RCM 1149s of IEWIN7 from 2018 absorbed RdpCoreTS 131s of
+		// MSEDGEWIN10 from 2020, and PC02's 4624 took PC01's 1149): 11
+		// evtx2mitre 1149s (11 servers), the 4624 of PC02, 11 RCM 1149s
+		// (IEWIN7 ×2, PC01 ×9) and the velociraptor logon; 3 unanswered
+		// RCM 261s, the 13 RdpCoreTS 131 connections of MSEDGEWIN10 and
+		// the ezmaps 131.
+		name: "rdp-folder", code: 3,
+		paths:   []string{s("rdp")},
+		want:    []want{{"windows-rdp", 24, 17, 0}},
+		partial: []string{"ezmaps_LocalSessionManager_24.xml", "ezmaps_LocalSessionManager_40.xml"},
+		check: func(t *testing.T, r *report.Report) {
+			f := finding(t, r, "windows-rdp")
+			hosts := map[string]int{}
+			for _, x := range append(append([]session.Record{}, f.Incoming...), f.Attempts...) {
+				hosts[strings.ToLower(x.Host)]++
+				for _, n := range x.Notes {
+					if strings.HasPrefix(n, "host also") {
+						t.Errorf("session of %s joined another computer's: %q", x.Host, n)
+					}
+				}
+				if x.Start != nil && x.End != nil && x.End.Sub(*x.Start) > 24*time.Hour {
+					t.Errorf("%s session %s–%s", x.Host, fmtTime(x.Start), fmtTime(x.End))
+				}
+			}
+			if hosts["iewin7"] != 2 || hosts["pc01.example.corp"] != 12 || hosts["pc02.example.corp"] != 1 || hosts["msedgewin10"] != 13 {
+				t.Errorf("records per computer %v", hosts)
+			}
+		},
+	}, {
 		// ScreenConnect client events, one per file (the map author's
 		// examples, from one Application log): "USERNAME Connected" 03:25:21,
 		// "USER Disconnected" 05:30:16.99 and "Your host has ended the remote

@@ -14,7 +14,7 @@ import (
 )
 
 // SchemaVersion of the JSON document.
-const SchemaVersion = "1.0.2"
+const SchemaVersion = "1.0.3"
 
 // Report is one scan's result.
 type Report struct {

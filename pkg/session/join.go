@@ -61,6 +61,9 @@ func normID(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "
 // records that both know the peer's (or the local) port and disagree are two
 // TCP connections, never one session.
 func peerMatch(a, b *Record) bool {
+	if !sameHost(a.Host, b.Host) {
+		return false
+	}
 	if a.RemotePort != 0 && b.RemotePort != 0 && a.RemotePort != b.RemotePort {
 		return false
 	}
@@ -77,6 +80,17 @@ func peerMatch(a, b *Record) bool {
 	// Neither tells the peer (Splashtop or ScreenConnect events exported one
 	// per file): the join keys decide.
 	return keyMatch(a.Key, b.Key)
+}
+
+// sameHost: the computers are the same, or one is not known. A short name
+// and its fully qualified form ("PC01", "pc01.example.corp") are the same.
+func sameHost(a, b string) bool {
+	if a == "" || b == "" || strings.EqualFold(a, b) {
+		return true
+	}
+	sa, _, _ := strings.Cut(a, ".")
+	sb, _, _ := strings.Cut(b, ".")
+	return (sa == a || sb == b) && strings.EqualFold(sa, sb)
 }
 
 // keyMatch: two join keys ("splashtop|host|456090679") name the same
@@ -448,7 +462,7 @@ func (w *window) each(r *Record, f func(j int)) {
 func groupCompatible(recs []Record, gi, gj []int) bool {
 	for _, a := range gi {
 		for _, b := range gj {
-			if outcomeConflict(recs[a].Outcome, recs[b].Outcome) {
+			if outcomeConflict(recs[a].Outcome, recs[b].Outcome) || !sameHost(recs[a].Host, recs[b].Host) {
 				return false
 			}
 			if _, ok := timeScore(&recs[a], &recs[b]); !ok {
@@ -547,6 +561,7 @@ func merge(parts []*Record) Record {
 		pickStr(&m.LocalUser, p.LocalUser, "local_user", p, addNote)
 		pickStr(&m.AuthMethod, p.AuthMethod, "auth_method", p, addNote)
 		pickStr(&m.Display, p.Display, "display", p, addNote)
+		pickStr(&m.Host, p.Host, "host", p, addNote)
 		if m.RemotePort == 0 {
 			m.RemotePort = p.RemotePort
 		}

@@ -134,3 +134,38 @@ func TestRecordWhen(t *testing.T) {
 		}
 	}
 }
+
+// Records of two computers never join, not even through a record that names
+// none; a short name is its fully qualified form.
+func TestJoinKeepsComputersApart(t *testing.T) {
+	in, est := session.Incoming, session.Established
+	a := rec("rcm", "rcm.evtx", in, est, "", "2018-11-06 21:45:50.411", "", true)
+	b := rec("rdpcorets", "corets.evtx", in, session.AttemptOnly, "", "2020-11-13 11:20:28.000", "2020-11-13 11:20:38.000", false)
+	a.RemoteIP, b.RemoteIP = "10.0.2.16", "10.0.2.16"
+	a.Host, b.Host = "IEWIN7", "MSEDGEWIN10"
+	if out := session.Join([]session.Record{a, b}); len(out) != 2 {
+		t.Errorf("two computers joined: %+v", out)
+	}
+	// A host-less record between them joins one, never both.
+	c := rec("wire", "cap.pcap", in, est, "", "2020-11-13 11:20:29.000", "2020-11-13 11:20:37.000", false)
+	c.RemoteIP = "10.0.2.16"
+	out := session.Join([]session.Record{a, b, c})
+	if len(out) != 2 {
+		t.Fatalf("%d records", len(out))
+	}
+	for _, r := range out {
+		if len(r.Evidence) > 2 {
+			t.Errorf("bridged: %q", r.Notes)
+		}
+	}
+	d := rec("lsm", "lsm.evtx", in, est, "", "2020-11-13 11:20:30.000", "", true)
+	d.RemoteIP, d.Host = "10.0.2.16", "msedgewin10.example.corp"
+	if out := session.Join([]session.Record{b, d}); len(out) != 1 || out[0].Host != "MSEDGEWIN10" {
+		t.Errorf("short name and FQDN not one computer: %+v", out)
+	}
+	e := d
+	e.Host = "msedgewin10x.example.corp"
+	if out := session.Join([]session.Record{b, e}); len(out) != 2 {
+		t.Errorf("different names joined")
+	}
+}

@@ -51,6 +51,10 @@ type Record struct {
 	LocalPort  uint32 `json:"local_port,omitempty"`
 	AuthMethod string `json:"auth_method,omitempty"`
 	Display    string `json:"display,omitempty"`
+	// Host is the computer whose log wrote the record (an event's
+	// Computer), when the artifact names it: records of two computers are
+	// never one session.
+	Host string `json:"host,omitempty"`
 
 	Transfers []Transfer `json:"transfers,omitempty"`
 	Clipboard []Event    `json:"clipboard,omitempty"`

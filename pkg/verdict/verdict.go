@@ -112,7 +112,7 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 			continue
 		}
 		if !c.Live {
-			r.Notes = append(r.Notes, "no end recorded: the log stops before the session's end")
+			r.Notes = append(r.Notes, "no end event in the logs given: the session ended unlogged (some logs, like RDP's RemoteConnectionManager, write none), after the log stops, or runs still")
 			continue
 		}
 		if sm, ok := liveSocketFor(r, inbound); ok {

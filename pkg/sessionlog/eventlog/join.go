@@ -219,6 +219,7 @@ func (j *joiner) finish() []session.Record {
 			r.note(fmt.Sprintf("%d listener connections grouped (at most %s apart)", r.count, listenerWindow))
 		}
 		if r.computer != "" {
+			r.r.Host = r.computer
 			r.note("computer: " + r.computer)
 		}
 		if r.dropped > 0 {
