@@ -846,6 +846,25 @@ func TestLogsCommand(t *testing.T) {
 			}
 		},
 	}, {
+		// RdpCoreTS alone (the target of RDPSharp): 13 TCP connections
+		// accepted (131, each UDP 131 joined to its TCP one). The channel
+		// never writes whether a connection authenticated, so nothing here
+		// says they failed: indeterminate, never "did not get in".
+		name: "rdpcorets-only", code: 2,
+		paths: []string{s("rdp/evtxattack_dfir_rdpsharp_target_RdpCoreTs_168_68_131.evtx")},
+		want:  []want{{"windows-rdp", 0, 13, 0}},
+		check: func(t *testing.T, r *report.Report) {
+			f := finding(t, r, "windows-rdp")
+			if f.Verdict != "indeterminate" || f.Conditions.Session.Status != report.Unknown || r.Verdict.RemoteControl != "indeterminate" {
+				t.Errorf("verdict %s, session %s, host %s", f.Verdict, f.Conditions.Session.Status, r.Verdict.RemoteControl)
+			}
+			for _, a := range f.Attempts {
+				if !a.OutcomeUnlogged || a.RemoteIP != "10.0.2.16" {
+					t.Errorf("attempt %s from %s, outcome unlogged %v", fmtTime(a.Start), a.RemoteIP, a.OutcomeUnlogged)
+				}
+			}
+		},
+	}, {
 		// ScreenConnect client events, one per file (the map author's
 		// examples, from one Application log): "USERNAME Connected" 03:25:21,
 		// "USER Disconnected" 05:30:16.99 and "Your host has ended the remote

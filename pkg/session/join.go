@@ -584,6 +584,10 @@ func merge(parts []*Record) Record {
 			addNote(nt)
 		}
 	}
+	m.OutcomeUnlogged = m.Outcome == AttemptOnly
+	for _, p := range parts {
+		m.OutcomeUnlogged = m.OutcomeUnlogged && p.OutcomeUnlogged // one part that could tell decides
+	}
 	m.Parser = strings.Join(parsers, "+")
 	m.TimeRule = strings.Join(rules, "; ")
 	if startFrom != nil {

@@ -169,3 +169,21 @@ func TestJoinKeepsComputersApart(t *testing.T) {
 		t.Errorf("different names joined")
 	}
 }
+
+// A transport-only record (RdpCoreTS 131) keeps "outcome not logged" only
+// while nothing joined to it could tell the outcome.
+func TestJoinOutcomeUnlogged(t *testing.T) {
+	in := session.Incoming
+	tr := rec("rdpcorets", "corets.evtx", in, session.AttemptOnly, "", "2020-11-13 11:20:28.000", "2020-11-13 11:20:28.000", false)
+	tr.RemoteIP, tr.OutcomeUnlogged = "10.0.2.16", true
+	fail := rec("security", "security.evtx", in, session.FailedAuth, "", "2020-11-13 11:20:29.000", "2020-11-13 11:20:29.000", false)
+	fail.RemoteIP = "10.0.2.16"
+	if out := session.Join([]session.Record{tr, fail}); len(out) != 1 || out[0].Outcome != session.FailedAuth || out[0].OutcomeUnlogged {
+		t.Errorf("with a failed logon: %+v", out)
+	}
+	tr2 := tr
+	tr2.Evidence = []evidence.Evidence{{Kind: evidence.KindRecord, Path: "copy.evtx"}}
+	if out := session.Join([]session.Record{tr, tr2}); len(out) != 1 || !out[0].OutcomeUnlogged {
+		t.Errorf("two transport records: %+v", out)
+	}
+}

@@ -34,6 +34,11 @@ type Record struct {
 	Parser    string    `json:"parser"` // parser that produced it
 	Direction Direction `json:"direction"`
 	Outcome   Outcome   `json:"outcome"`
+	// OutcomeUnlogged: the artifact writes connections but never whether
+	// they authenticated (RdpCoreTS 131), so attempt_only here is not known
+	// to have failed: with no other record of it, a session cannot be
+	// excluded.
+	OutcomeUnlogged bool `json:"outcome_unlogged,omitempty"`
 
 	Start    *time.Time `json:"start,omitempty"`
 	End      *time.Time `json:"end,omitempty"`

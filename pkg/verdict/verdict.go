@@ -288,6 +288,10 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	// Only the server side running makes control of this PC possible; a
 	// viewer that ran controlled others.
 	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0
+	if n := countUnlogged(f.Attempts); n > 0 {
+		return report.Condition{Status: report.Unknown, Evidence: sessionEvidence(f.Attempts),
+			Reason: fmt.Sprintf("%d connection(s) reached it, and no log given says whether they authenticated (%s; %s): a session cannot be excluded — read the logs that record logons too", n, describeSessions(f.Attempts), unloggedWhy(f.Attempts))}
+	}
 	if read > 0 {
 		reason := fmt.Sprintf("%d session source(s) read (logs, event logs, captures), no incoming session in them", read)
 		if len(t.Flows) > 0 {
@@ -424,6 +428,33 @@ func sameIP(a, b string) bool {
 		return a == b
 	}
 	return pa.Equal(pb)
+}
+
+// countUnlogged counts the attempts whose artifact never writes whether a
+// connection authenticated.
+func countUnlogged(rs []session.Record) int {
+	n := 0
+	for i := range rs {
+		if rs[i].OutcomeUnlogged {
+			n++
+		}
+	}
+	return n
+}
+
+// unloggedWhy says which artifact it is, from the first such record's notes.
+func unloggedWhy(rs []session.Record) string {
+	for i := range rs {
+		if !rs[i].OutcomeUnlogged {
+			continue
+		}
+		for _, n := range rs[i].Notes {
+			if strings.Contains(n, "no authentication result") {
+				return n
+			}
+		}
+	}
+	return "the logs given record connections only"
 }
 
 func describeSessions(rs []session.Record) string {

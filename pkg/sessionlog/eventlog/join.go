@@ -214,6 +214,7 @@ func (j *joiner) finish() []session.Record {
 		case r.failed && r.count > 1:
 			r.note(fmt.Sprintf("%d failed logons grouped (same source and user, at most %s apart)", r.count, failedGap))
 		case r.attempt && r.transport:
+			r.r.OutcomeUnlogged = true
 			r.note("transport accepted (RdpCoreTS 131); no authentication result for this connection in this log")
 		case r.attempt && r.r.Tool == ToolRDP && r.count > 1:
 			r.note(fmt.Sprintf("%d listener connections grouped (at most %s apart)", r.count, listenerWindow))
