@@ -807,6 +807,18 @@ func TestLogsCommand(t *testing.T) {
 		name: "teamviewer", code: 3,
 		paths: []string{s("teamviewer")},
 		want:  []want{{"teamviewer", 1, 0, 1}},
+		check: func(t *testing.T, r *report.Report) {
+			// The two incoming files could not be written (log lines 948
+			// and 953: create_directories: Access is denied, then
+			// CopyFilesOperationIncoming::HandleError): tried, not moved.
+			x := finding(t, r, "teamviewer").Incoming[0]
+			if len(x.Transfers) != 2 || x.Transfers[0].Name != "cert-bundle.crt" || x.Transfers[1].Name != "test" || !x.Transfers[0].Failed || !x.Transfers[1].Failed {
+				t.Errorf("transfers %+v", x.Transfers)
+			}
+			if v := r.Verdict; v.FileTransfers != 0 || v.FailedTransfers != 2 || strings.Contains(v.Summary, "files were moved") || !strings.Contains(v.Summary, "2 file transfer(s) were tried but failed") {
+				t.Errorf("verdict %d moved, %d failed: %q", v.FileTransfers, v.FailedTransfers, v.Summary)
+			}
+		},
 	}, {
 		// xrdp.log + xrdp-sesman.log: two logins that got a session (one
 		// from `+auth-only`, which still made sesman start a desktop), a

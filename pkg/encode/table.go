@@ -65,7 +65,7 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 		row := func(s *session.Record) []string {
 			return []string{f.Tool.Name, string(s.Direction), string(s.Outcome), ts(s.Start), endOf(*s),
 				strings.TrimSpace(s.RemoteID + " " + hostPort(*s)), strings.Trim(s.LocalUser+" / "+s.AuthMethod, " /"),
-				fmt.Sprint(len(s.Transfers)), sourceOf(*s)}
+				files(s), sourceOf(*s)}
 		}
 		add := func(rs []session.Record, what string) {
 			for i := range rs {
@@ -233,4 +233,13 @@ func wrap(s string, width int) string {
 		n += len(word)
 	}
 	return b.String()
+}
+
+// files is the Files cell: the transfers that moved, and those that failed.
+func files(s *session.Record) string {
+	n := s.Moved()
+	if f := len(s.Transfers) - n; f > 0 {
+		return fmt.Sprintf("%d (+%d failed)", n, f)
+	}
+	return fmt.Sprint(n)
 }

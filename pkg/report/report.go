@@ -114,7 +114,10 @@ type Verdict struct {
 	ActiveSessions   int      `json:"active_sessions"`
 	Attempts         int      `json:"attempts"`
 	OutgoingSessions int      `json:"outgoing_sessions"`
-	FileTransfers    int      `json:"file_transfers"`
+	// FileTransfers counts the transfers of incoming sessions not known to
+	// have failed; FailedTransfers those the log says did not complete.
+	FileTransfers   int `json:"file_transfers"`
+	FailedTransfers int `json:"failed_file_transfers,omitempty"`
 	// Incomplete lists what the scan could not read that bears on the verdict.
 	Incomplete []string `json:"incomplete,omitempty"`
 }

@@ -81,6 +81,9 @@ type Transfer struct {
 	Name      string     `json:"name,omitempty"`
 	Size      int64      `json:"size,omitempty"`
 	Line      int        `json:"line,omitempty"`
+	// Failed: the log says the file was not written or sent (TeamViewer
+	// "Access is denied"): nothing moved through this transfer.
+	Failed bool `json:"failed,omitempty"`
 	// Kind names the kind of entry that wrote the transfer ("event 1100"),
 	// when one artifact writes several: two transfers of the same file at
 	// the same time from different kinds of entry are two transfers, never
@@ -145,6 +148,17 @@ func (r *Record) When() string {
 		return "active at " + t.Format(time.RFC3339)
 	}
 	return "at an unknown time"
+}
+
+// Moved counts the transfers not known to have failed.
+func (r *Record) Moved() int {
+	n := 0
+	for i := range r.Transfers {
+		if !r.Transfers[i].Failed {
+			n++
+		}
+	}
+	return n
 }
 
 // IsSession reports whether the record proves an established session.

@@ -32,7 +32,8 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		v.Attempts += len(f.Attempts)
 		v.OutgoingSessions += len(f.Outgoing)
 		for _, r := range f.Incoming {
-			transfers += len(r.Transfers)
+			transfers += r.Moved()
+			v.FailedTransfers += len(r.Transfers) - r.Moved()
 			if r.Open && strings.Contains(strings.Join(r.Notes, " "), "active:") {
 				v.ActiveSessions++
 			}
@@ -75,6 +76,12 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		v.Summary += ". Assume that whatever the operator could see or reach from " + pc + " while connected may have leaked"
 		if transfers > 0 {
 			v.Summary += fmt.Sprintf(", and %d file transfer(s) were recorded: files were moved", transfers)
+		}
+		switch {
+		case v.FailedTransfers > 0 && transfers > 0:
+			v.Summary += fmt.Sprintf("; %d more were tried and failed", v.FailedTransfers)
+		case v.FailedTransfers > 0:
+			v.Summary += fmt.Sprintf(", and %d file transfer(s) were tried but failed (the log says the files were not written)", v.FailedTransfers)
 		}
 		v.Summary += ". Disconnect " + that + " from the network, keep this report, and check the sessions' times, peers and transfers."
 	case len(indeterminate) > 0 || coreFailed:

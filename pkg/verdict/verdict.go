@@ -556,7 +556,11 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 			add(r.Start, kind+"-start", fmt.Sprintf("%s %s session (%s) from %s", r.Direction, r.Outcome, r.AuthMethod, who), src)
 			add(r.End, kind+"-end", fmt.Sprintf("%s session from %s ended (%s)", r.Direction, who, r.Duration), src)
 			for _, tr := range r.Transfers {
-				add(tr.Time, "transfer", fmt.Sprintf("file %s %s (%d bytes)", tr.Name, tr.Direction, tr.Size), src)
+				what := fmt.Sprintf("file %s %s (%d bytes)", tr.Name, tr.Direction, tr.Size)
+				if tr.Failed {
+					what += ", failed"
+				}
+				add(tr.Time, "transfer", what, src)
 			}
 		}
 	}

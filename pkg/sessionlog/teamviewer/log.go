@@ -576,7 +576,7 @@ func (st *logState) line(n int, off int64, l []byte, t time.Time, tag, msg []byt
 		}
 		a := st.current("", t)
 		a.marker = true
-		a.r.Transfers = append(a.r.Transfers, session.Transfer{Time: session.T(t), Direction: "to_host", Name: name, Line: n})
+		a.r.Transfers = append(a.r.Transfers, session.Transfer{Time: session.T(t), Direction: "to_host", Name: name, Line: n, Failed: true})
 		reason := "error"
 		if bytes.Contains(msg, []byte("Access is denied")) {
 			reason = "Access is denied"
