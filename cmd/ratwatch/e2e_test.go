@@ -826,6 +826,17 @@ func TestLogsCommand(t *testing.T) {
 		name: "xrdp-logs", code: 3,
 		paths: []string{s("linux-vnc-rdp/var_log_xrdp.log"), s("linux-vnc-rdp/var_log_xrdp-sesman.log")},
 		want:  []want{{"xrdp", 2, 2, 0}},
+		check: func(t *testing.T, r *report.Report) {
+			// Port 34146: xrdp.log line 28 "connection received" at
+			// 11:14:00, sesman at 11:14:01; the earlier second wins.
+			starts := map[uint32]string{}
+			for _, x := range finding(t, r, "xrdp").Incoming {
+				starts[x.RemotePort] = fmtTime(x.Start)
+			}
+			if starts[34146] != "2026-11-21T11:14:00Z" {
+				t.Errorf("starts %v", starts)
+			}
+		},
 	}, {
 		// The whole RDP folder: logs of 15 computers. Sessions of two
 		// computers never join (before the records named their computer,

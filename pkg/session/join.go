@@ -473,17 +473,18 @@ func groupCompatible(recs []Record, gi, gj []int) bool {
 	return true
 }
 
-// precision infers a timestamp's resolution from its value: sub-second digits
-// mean millisecond logs, seconds mean second resolution, else minute (AnyDesk
-// connection_trace.txt, file_transfer_trace.txt). Smaller is finer.
-func precision(t time.Time) int {
+// precision ranks a record's time: minute for an artifact that writes
+// minutes (Record.Resolution), else sub-second digits mean a millisecond log
+// and none a second log (a second log's 11:14:00 is not a minute). Smaller
+// is finer.
+func precision(r *Record, t time.Time) int {
 	switch {
+	case r.Resolution >= time.Minute:
+		return 2
 	case t.Nanosecond() != 0:
 		return 0
-	case t.Second() != 0:
-		return 1
 	default:
-		return 2
+		return 1
 	}
 }
 
@@ -537,14 +538,14 @@ func merge(parts []*Record) Record {
 			m.Outcome = p.Outcome
 		}
 		if p.Start != nil {
-			if startFrom == nil || precision(*p.Start) < precision(*startFrom.Start) ||
-				(precision(*p.Start) == precision(*startFrom.Start) && p.Start.Before(*startFrom.Start)) {
+			if startFrom == nil || precision(p, *p.Start) < precision(startFrom, *startFrom.Start) ||
+				(precision(p, *p.Start) == precision(startFrom, *startFrom.Start) && p.Start.Before(*startFrom.Start)) {
 				startFrom = p
 			}
 		}
 		if p.End != nil {
-			if endFrom == nil || precision(*p.End) < precision(*endFrom.End) ||
-				(precision(*p.End) == precision(*endFrom.End) && p.End.After(*endFrom.End)) {
+			if endFrom == nil || precision(p, *p.End) < precision(endFrom, *endFrom.End) ||
+				(precision(p, *p.End) == precision(endFrom, *endFrom.End) && p.End.After(*endFrom.End)) {
 				endFrom = p
 			}
 		}
@@ -592,6 +593,7 @@ func merge(parts []*Record) Record {
 	m.TimeRule = strings.Join(rules, "; ")
 	if startFrom != nil {
 		m.Start = T(*startFrom.Start)
+		m.Resolution = startFrom.Resolution
 	}
 	if endFrom != nil {
 		m.End = T(*endFrom.End)

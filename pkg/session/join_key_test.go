@@ -187,3 +187,21 @@ func TestJoinOutcomeUnlogged(t *testing.T) {
 		t.Errorf("two transport records: %+v", out)
 	}
 }
+
+// A second-resolution time that falls on :00 is not a minute: of two
+// seconds-resolution starts the earlier wins (xrdp.log 11:14:00 before
+// xrdp-sesman 11:14:01), while a minute row's never beats a second's.
+func TestJoinSecondOnTheMinute(t *testing.T) {
+	in, est := session.Incoming, session.Established
+	x := rec("xrdp", "xrdp.log", in, est, "", "2026-11-21 11:14:00.000", "2026-11-21 11:14:20.000", false)
+	s := rec("xrdp-sesman", "xrdp-sesman.log", in, est, "", "2026-11-21 11:14:01.000", "2026-11-21 11:14:20.000", false)
+	x.RemoteIP, s.RemoteIP = "127.0.0.1", "127.0.0.1"
+	if out := session.Join([]session.Record{s, x}); len(out) != 1 || ts(out[0].Start) != "2026-11-21 11:14:00.000" {
+		t.Errorf("%+v", out)
+	}
+	m := rec("ct", "connection_trace.txt", in, est, "", "2026-11-21 11:14:00.000", "", false)
+	m.RemoteIP = "127.0.0.1"
+	if out := session.Join([]session.Record{s, m}); len(out) != 1 || ts(out[0].Start) != "2026-11-21 11:14:01.000" || out[0].Resolution != 0 {
+		t.Errorf("minute row won: %+v", out)
+	}
+}

@@ -127,6 +127,9 @@ func rec(parser, path string, dir session.Direction, out session.Outcome, id, st
 	if end != "" {
 		r.End = tp(end)
 	}
+	if parser == "ct" { // connection_trace.txt rows: minute resolution
+		r.Resolution = time.Minute
+	}
 	return r
 }
 
@@ -146,9 +149,9 @@ func TestJoinRules(t *testing.T) {
 	t.Run("same artifact never joins itself", func(t *testing.T) {
 		a := rec("p", "a", in, est, "1", "2024-01-01 10:00:00.100", "2024-01-01 10:00:05.000", false)
 		b := rec("p", "a", in, est, "1", "2024-01-01 10:00:30.000", "2024-01-01 10:05:00.000", false)
-		c := rec("q", "c", in, est, "1", "2024-01-01 10:00:00.000", "", false) // minute row
+		c := rec("ct", "c", in, est, "1", "2024-01-01 10:00:00.000", "", false) // minute row
 		out := session.Join([]session.Record{a, b, c})
-		if len(out) != 2 || !strings.Contains(out[0].Parser, "q") || out[1].Parser != "p" {
+		if len(out) != 2 || !strings.Contains(out[0].Parser, "ct") || out[1].Parser != "p" {
 			t.Errorf("%+v", out)
 		}
 	})

@@ -47,6 +47,11 @@ type Record struct {
 	// still running or the log stops before its end.
 	Open     bool   `json:"open"`
 	TimeRule string `json:"time_rule,omitempty"`
+	// Resolution is the unit the artifact writes its times in when coarser
+	// than a second (a minute: AnyDesk connection_trace.txt, UltraVNC
+	// mslogon.log); zero means seconds or finer. A join takes the finer
+	// of two times (the time_rule says the resolution in words).
+	Resolution time.Duration `json:"-"`
 
 	RemoteID   string `json:"remote_id,omitempty"`
 	RemoteIP   string `json:"remote_ip,omitempty"`

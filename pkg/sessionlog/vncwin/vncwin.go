@@ -143,6 +143,8 @@ type state struct {
 	hi    time.Time
 	seen  bool
 	stamp int
+	// minute: the current time came from a "D/M/YYYY HH:MM" line (mslogon.log).
+	minute bool
 }
 
 func (st *state) see(t time.Time) {
@@ -163,6 +165,9 @@ func (st *state) add(a *rec, n int, off int64, l []byte, t time.Time, summary st
 func (st *state) newRec(t time.Time, ip string) *rec {
 	a := &rec{}
 	a.r = session.Record{Tool: st.tool, Parser: st.name, Direction: session.Incoming, Start: session.T(t), TimeRule: st.rule, RemoteIP: ip}
+	if st.minute {
+		a.r.Resolution = time.Minute
+	}
 	st.recs = append(st.recs, a)
 	return a
 }
@@ -262,7 +267,7 @@ func parseWinVNC(in sessionlog.Input, name, tool string, ultra bool) (sessionlog
 		}
 		msg := l
 		if t, ok := ctime(l, loc); ok {
-			now, haveTime = t.UTC(), true
+			now, haveTime, st.minute = t.UTC(), true, false
 			st.stamp++
 			st.see(now)
 			msg = bytes.TrimLeft(l[24:], " -\t")
@@ -271,7 +276,7 @@ func parseWinVNC(in sessionlog.Input, name, tool string, ultra bool) (sessionlog
 			}
 		} else if ultra {
 			if t, k, ok := dmy(l, loc); ok {
-				now, haveTime = t.UTC(), true
+				now, haveTime, st.minute = t.UTC(), true, true
 				st.stamp++
 				st.see(now)
 				msg = bytes.TrimLeft(l[k:], " -\t")
