@@ -802,6 +802,36 @@ func TestLogsCommand(t *testing.T) {
 			}
 		},
 	}, {
+		// AnyDesk on Linux: the service trace and the user's trace of one
+		// machine. One incoming session from 1001025310 (relay-reported
+		// 23.162.8.100:58346), 00:53:50.850–00:57:14.139, accepted by the
+		// user, files sent from /home/ubu/.local/share (names not logged),
+		// two clipboard events; five incoming requests that never got in;
+		// three outgoing tries closed by the remote side
+		// (display_server_not_supported): attempts, not sessions.
+		name: "anydesk-traces", code: 3,
+		paths: []string{s("anydesk")},
+		want:  []want{{"anydesk", 1, 5, 3}},
+		check: func(t *testing.T, r *report.Report) {
+			f := finding(t, r, "anydesk")
+			x := f.Incoming[0]
+			if fmtTime(x.Start) != "2025-09-22T00:53:50.85Z" || fmtTime(x.End) != "2025-09-22T00:57:14.139Z" || x.RemoteID != "1001025310" ||
+				x.RemoteIP != "23.162.8.100" || x.RemotePort != 58346 || len(x.Clipboard) != 2 {
+				t.Errorf("session %s–%s %s %s:%d, %d clipboard", fmtTime(x.Start), fmtTime(x.End), x.RemoteID, x.RemoteIP, x.RemotePort, len(x.Clipboard))
+			}
+			if len(x.Transfers) != 1 || x.Transfers[0].Name != "" || x.Transfers[0].Folder != "/home/ubu/.local/share" || x.Transfers[0].Direction != "from_host" {
+				t.Errorf("transfers %+v", x.Transfers)
+			}
+			for _, o := range f.Outgoing {
+				if o.Outcome != session.AttemptOnly {
+					t.Errorf("outgoing %s", o.Outcome)
+				}
+			}
+			if v := r.Verdict; v.OutgoingSessions != 0 || v.OutgoingAttempts != 3 || v.Attempts != 5 || v.FileTransfers != 1 {
+				t.Errorf("verdict: %d outgoing sessions, %d outgoing attempts, %d attempts, %d transfers", v.OutgoingSessions, v.OutgoingAttempts, v.Attempts, v.FileTransfers)
+			}
+		},
+	}, {
 		// TeamViewer: the log and Connections_incoming describe one incoming
 		// session; Connections.txt one outgoing.
 		name: "teamviewer", code: 3,

@@ -114,6 +114,9 @@ type Verdict struct {
 	ActiveSessions   int      `json:"active_sessions"`
 	Attempts         int      `json:"attempts"`
 	OutgoingSessions int      `json:"outgoing_sessions"`
+	// OutgoingAttempts counts the outgoing records that did not get in
+	// (findings[].outgoing_sessions lists both; each has its outcome).
+	OutgoingAttempts int `json:"outgoing_attempts,omitempty"`
 	// FileTransfers counts the transfers of incoming sessions not known to
 	// have failed; FailedTransfers those the log says did not complete.
 	FileTransfers   int `json:"file_transfers"`

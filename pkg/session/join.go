@@ -666,7 +666,7 @@ func dupTransfer(out []Transfer, t Transfer) bool {
 		if o.Kind != "" && t.Kind != "" && o.Kind != t.Kind {
 			continue
 		}
-		if o.Name == t.Name && (o.Direction == t.Direction || o.Direction == "unknown" || t.Direction == "unknown") &&
+		if o.Name == t.Name && o.Folder == t.Folder && (o.Direction == t.Direction || o.Direction == "unknown" || t.Direction == "unknown") &&
 			(o.Size == t.Size || o.Size == 0 || t.Size == 0) && near(o.Time, t.Time, JoinTolerance) {
 			if o.Direction == "unknown" {
 				o.Direction = t.Direction

@@ -84,7 +84,10 @@ type Transfer struct {
 	Time      *time.Time `json:"time,omitempty"`
 	Direction string     `json:"direction"` // "to_host" (uploaded to this PC) / "from_host" (taken from it) / "unknown"
 	Name      string     `json:"name,omitempty"`
-	Size      int64      `json:"size,omitempty"`
+	// Folder is where the files were, when the log names only that
+	// (AnyDesk "Preparing files in '<folder>'"): Name is then empty.
+	Folder string `json:"folder,omitempty"`
+	Size   int64  `json:"size,omitempty"`
 	Line      int        `json:"line,omitempty"`
 	// Failed: the log says the file was not written or sent (TeamViewer
 	// "Access is denied"): nothing moved through this transfer.

@@ -30,7 +30,13 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		}
 		v.IncomingSessions += len(f.Incoming)
 		v.Attempts += len(f.Attempts)
-		v.OutgoingSessions += len(f.Outgoing)
+		for i := range f.Outgoing {
+			if f.Outgoing[i].IsSession() { // the list holds outgoing attempts too
+				v.OutgoingSessions++
+			} else {
+				v.OutgoingAttempts++
+			}
+		}
 		for _, r := range f.Incoming {
 			transfers += r.Moved()
 			v.FailedTransfers += len(r.Transfers) - r.Moved()

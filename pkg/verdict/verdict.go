@@ -557,6 +557,9 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 			add(r.End, kind+"-end", fmt.Sprintf("%s session from %s ended (%s)", r.Direction, who, r.Duration), src)
 			for _, tr := range r.Transfers {
 				what := fmt.Sprintf("file %s %s (%d bytes)", tr.Name, tr.Direction, tr.Size)
+				if tr.Name == "" && tr.Folder != "" {
+					what = fmt.Sprintf("files in %s %s", tr.Folder, tr.Direction)
+				}
 				if tr.Failed {
 					what += ", failed"
 				}

@@ -159,7 +159,7 @@ var userWant = []want{
 	{dir: session.Outgoing, outcome: session.AttemptOnly, start: "2025-09-22 00:53:40.767", end: "2025-09-22 00:53:41.382", id: "1001025310"},
 	{dir: session.Outgoing, outcome: session.AttemptOnly, start: "2025-09-22 00:53:46.002", end: "2025-09-22 00:53:46.657", id: "1001025310"},
 	{dir: session.Incoming, outcome: session.Established, start: "2025-09-22 00:53:51.221", end: "2025-09-22 00:57:14.139", id: "1001025310", name: "centos", clip: 2,
-		transfer: []session.Transfer{{Direction: "from_host", Name: "/home/ubu/.local/share", Line: 626, Time: tp("2025-09-22 00:54:22.933")}}},
+		transfer: []session.Transfer{{Direction: "from_host", Folder: "/home/ubu/.local/share", Line: 626, Time: tp("2025-09-22 00:54:22.933")}}},
 }
 
 func TestServiceTraceSample(t *testing.T) {

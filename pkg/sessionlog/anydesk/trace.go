@@ -698,12 +698,12 @@ func (st *traceState) fileTransfer(n int, off int64, l []byte, tl *tline) {
 			a = st.orphan(t, "file transfer")
 		}
 		a.established = true
-		a.r.Transfers = append(a.r.Transfers, session.Transfer{Time: session.T(t), Direction: "from_host", Name: dir, Line: n})
+		a.r.Transfers = append(a.r.Transfers, session.Transfer{Time: session.T(t), Direction: "from_host", Folder: dir, Line: n})
 		a.lastTransfer = len(a.r.Transfers) - 1
 		st.add(a, n, off, l, t, "files prepared for sending from this PC: "+dir, "transfers")
 	case bytes.HasPrefix(msg, []byte("Preparation of ")):
 		if a := st.hostRec(tl); a != nil && a.lastTransfer >= 0 {
-			a.r.Notes = appendOnce(a.r.Notes, strings.TrimSuffix(string(msg), ".")+" ("+a.r.Transfers[a.lastTransfer].Name+")")
+			a.r.Notes = appendOnce(a.r.Notes, strings.TrimSuffix(string(msg), ".")+" (files in "+a.r.Transfers[a.lastTransfer].Folder+"; their names are not logged)")
 			st.add(a, n, off, l, t, string(msg), "transfers")
 		}
 	case bytes.HasPrefix(msg, []byte("Download started")), bytes.HasPrefix(msg, []byte("Download finished")),
