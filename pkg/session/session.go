@@ -88,7 +88,7 @@ type Transfer struct {
 	// (AnyDesk "Preparing files in '<folder>'"): Name is then empty.
 	Folder string `json:"folder,omitempty"`
 	Size   int64  `json:"size,omitempty"`
-	Line      int        `json:"line,omitempty"`
+	Line   int    `json:"line,omitempty"`
 	// Failed: the log says the file was not written or sent (TeamViewer
 	// "Access is denied"): nothing moved through this transfer.
 	Failed bool `json:"failed,omitempty"`
