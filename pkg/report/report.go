@@ -90,7 +90,7 @@ type Counts struct {
 	Services  int `json:"services"`
 	Files     int `json:"files"`
 	Logs      int `json:"logs"`
-	Sessions  int `json:"sessions"`
+	Sessions  int `json:"sessions"` // records as read, before joining
 }
 
 // Host verdict values (design/verdict.md).
