@@ -61,10 +61,15 @@ func (p UltraVNC) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 }
 func (UltraVNC) Sniff(head []byte, name string) bool { return sniffWinVNC(head, true) }
 
+// sniffWinVNC: a ctime stamp near the top of a log whose lines name WinVNC's
+// source files ("vncClient.cpp : …"); other programs print the same stamps
+// (the TigerVNC viewer's stderr, Xvnc's log). UltraVNC: also mslogon.log's
+// "D/M/YYYY HH:MM".
 func sniffWinVNC(head []byte, ultra bool) bool {
+	winvnc := bytes.Contains(head, []byte(".cpp : ")) && !bytes.Contains(head, []byte("TigerVNC"))
 	for _, l := range bytes.SplitN(head, []byte{'\n'}, 6) {
 		l = bytes.TrimSpace(l)
-		if _, ok := ctime(l, time.UTC); ok {
+		if _, ok := ctime(l, time.UTC); ok && winvnc {
 			return true
 		}
 		if ultra {

@@ -3,10 +3,12 @@ package vncwin
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ratwatch/ratwatch/internal/shared"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
@@ -109,6 +111,19 @@ func TestRealVNC(t *testing.T) {
 		{out: session.FailedAuth, start: "2024-03-01 11:00:00.000", end: "2024-03-01 11:00:09.000", ip: "198.51.100.4", port: 40000},
 		{out: session.AttemptOnly, start: "2024-03-01 12:00:00.000", end: "<nil>", ip: "192.0.2.11", port: 50200},
 	})
+}
+
+// The TigerVNC viewer's stderr has the same ctime stamps but no WinVNC
+// source lines: not a TightVNC log (it was taken for one, and TightVNC
+// reported as run). The file is ../shared's, read by path.
+func TestSniffSkipsTigerVNCViewer(t *testing.T) {
+	b, err := os.ReadFile(shared.Path(t, "samples/linux-vnc-rdp/xtigervncviewer_client_stderr.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (TightVNC{}).Sniff(b, "") || (UltraVNC{}).Sniff(b, "") {
+		t.Error("TigerVNC viewer log sniffed as WinVNC")
+	}
 }
 
 func TestBinaryForeignSniff(t *testing.T) {
