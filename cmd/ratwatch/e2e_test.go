@@ -784,6 +784,15 @@ func TestLogsCommand(t *testing.T) {
 			if x.RemoteIP != "192.168.38.1" || x.LocalUser != `WINDOMAIN\vagrant` || len(files) != 3 {
 				t.Errorf("session %s %s from %v", x.RemoteIP, x.LocalUser, files)
 			}
+			// Its start is RCM 1149 record 35 (12:34:25.606), its end LSM 23
+			// (12:34:40.632): each timeline event cites its own file.
+			src := map[string]string{}
+			for _, e := range finding(t, r, "windows-rdp").Timeline {
+				src[e.Event] = filepath.Base(e.Source)
+			}
+			if src["session-start"] != "velociraptor_RDPAuth_RemoteConnectionManager.evtx" || src["session-end"] != "velociraptor_RDPAuth_LocalSessionManager.evtx" {
+				t.Errorf("timeline sources %v", src)
+			}
 		},
 	}, {
 		// x11vnc with a password: a client with no usable auth, a wrong

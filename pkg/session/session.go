@@ -158,6 +158,22 @@ func (r *Record) When() string {
 	return "at an unknown time"
 }
 
+// PathAt is the file of the evidence written at t (the first such item),
+// else of the first evidence item: the source a timeline event cites.
+func (r *Record) PathAt(t *time.Time) string {
+	if t != nil {
+		for i := range r.Evidence {
+			if e := r.Evidence[i].Time; e != nil && e.Equal(*t) {
+				return r.Evidence[i].Path
+			}
+		}
+	}
+	if len(r.Evidence) > 0 {
+		return r.Evidence[0].Path
+	}
+	return ""
+}
+
 // Moved counts the transfers not known to have failed.
 func (r *Record) Moved() int {
 	n := 0

@@ -547,14 +547,13 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 	// The events of sessions below are those report.TimelineEvent.OfSession
 	// names (NDJSON leaves them to the session lines).
 	sess := func(rs []session.Record, kind string) {
-		for _, r := range rs {
+		for i := range rs {
+			r := &rs[i]
 			who := strings.TrimSpace(r.RemoteID + " " + r.RemoteIP)
-			src := ""
-			if len(r.Evidence) > 0 {
-				src = r.Evidence[0].Path
-			}
-			add(r.Start, kind+"-start", fmt.Sprintf("%s %s session (%s) from %s", r.Direction, r.Outcome, r.AuthMethod, who), src)
-			add(r.End, kind+"-end", fmt.Sprintf("%s session from %s ended (%s)", r.Direction, who, r.Duration), src)
+			// Each event cites the file its time came from (a joined
+			// session's start and end may be in different logs).
+			add(r.Start, kind+"-start", fmt.Sprintf("%s %s session (%s) from %s", r.Direction, r.Outcome, r.AuthMethod, who), r.PathAt(r.Start))
+			add(r.End, kind+"-end", fmt.Sprintf("%s session from %s ended (%s)", r.Direction, who, r.Duration), r.PathAt(r.End))
 			for _, tr := range r.Transfers {
 				what := fmt.Sprintf("file %s %s (%d bytes)", tr.Name, tr.Direction, tr.Size)
 				if tr.Name == "" && tr.Folder != "" {
@@ -563,19 +562,16 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 				if tr.Failed {
 					what += ", failed"
 				}
-				add(tr.Time, "transfer", what, src)
+				add(tr.Time, "transfer", what, r.PathAt(tr.Time))
 			}
 		}
 	}
 	sess(f.Incoming, "session")
 	sess(f.Outgoing, "outgoing")
 	sess(f.Undirected, "undirected")
-	for _, r := range f.Attempts {
-		src := ""
-		if len(r.Evidence) > 0 {
-			src = r.Evidence[0].Path
-		}
-		add(r.Start, "attempt", fmt.Sprintf("%s from %s", r.Outcome, strings.TrimSpace(r.RemoteID+" "+r.RemoteIP)), src)
+	for i := range f.Attempts {
+		r := &f.Attempts[i]
+		add(r.Start, "attempt", fmt.Sprintf("%s from %s", r.Outcome, strings.TrimSpace(r.RemoteID+" "+r.RemoteIP)), r.PathAt(r.Start))
 	}
 	if len(ev) == 0 {
 		return nil // null in the report, as when nothing was preallocated
