@@ -883,11 +883,12 @@ func TestLogsCommand(t *testing.T) {
 		// MSEDGEWIN10 from 2020, and PC02's 4624 took PC01's 1149): 11
 		// evtx2mitre 1149s (11 servers), the 4624 of PC02, 11 RCM 1149s
 		// (IEWIN7 ×2, PC01 ×9) and the velociraptor logon; 3 unanswered
-		// RCM 261s, the 13 RdpCoreTS 131 connections of MSEDGEWIN10 and
-		// the ezmaps 131.
+		// RCM 261s, the 13 RdpCoreTS 131 connections of MSEDGEWIN10 (2020-11),
+		// its 21 RdpCoreTS 104 client time zones (2020-07, one per
+		// connection, no address) and the ezmaps 131.
 		name: "rdp-folder", code: 3,
 		paths:   []string{s("rdp")},
-		want:    []want{{"windows-rdp", 24, 17, 0}},
+		want:    []want{{"windows-rdp", 24, 38, 0}},
 		partial: []string{"ezmaps_LocalSessionManager_24.xml", "ezmaps_LocalSessionManager_40.xml"},
 		check: func(t *testing.T, r *report.Report) {
 			f := finding(t, r, "windows-rdp")
@@ -903,7 +904,7 @@ func TestLogsCommand(t *testing.T) {
 					t.Errorf("%s session %s–%s", x.Host, fmtTime(x.Start), fmtTime(x.End))
 				}
 			}
-			if hosts["iewin7"] != 2 || hosts["pc01.example.corp"] != 12 || hosts["pc02.example.corp"] != 1 || hosts["msedgewin10"] != 13 {
+			if hosts["iewin7"] != 2 || hosts["pc01.example.corp"] != 12 || hosts["pc02.example.corp"] != 1 || hosts["msedgewin10"] != 34 {
 				t.Errorf("records per computer %v", hosts)
 			}
 		},
@@ -924,6 +925,18 @@ func TestLogsCommand(t *testing.T) {
 				if !a.OutcomeUnlogged || a.RemoteIP != "10.0.2.16" {
 					t.Errorf("attempt %s from %s, outcome unlogged %v", fmtTime(a.Start), a.RemoteIP, a.OutcomeUnlogged)
 				}
+			}
+		},
+	}, {
+		// RdpCoreTS 104 alone: 21 RDP clients sent their time zone (21
+		// ActivityIDs), no address, no logon result: indeterminate.
+		name: "rdpcorets-104", code: 2,
+		paths: []string{s("rdp/evtxattack_DFIR_RDP_Client_TimeZone_RdpCoreTs_104_example.evtx")},
+		want:  []want{{"windows-rdp", 0, 21, 0}},
+		check: func(t *testing.T, r *report.Report) {
+			f := finding(t, r, "windows-rdp")
+			if f.Verdict != "indeterminate" || f.Attempts[0].Host != "MSEDGEWIN10" || fmtTime(f.Attempts[0].Start) != "2020-07-09T19:47:00.719125Z" {
+				t.Errorf("verdict %s, first %s on %s", f.Verdict, fmtTime(f.Attempts[0].Start), f.Attempts[0].Host)
 			}
 		},
 	}, {

@@ -69,7 +69,7 @@ var relevantIDs = map[src]map[uint32]bool{
 	srcSecurity:      ids(4624, 4625, 4634, 4647, 4778, 4779),
 	srcRCM:           ids(1149, 261),
 	srcLSM:           ids(21, 22, 23, 24, 25),
-	srcRdpCore:       ids(131),
+	srcRdpCore:       ids(131, 104),
 	srcScreenConnect: ids(0, 1, 30, 100, 101, 200, 201),
 	srcSplashtop:     ids(1000, 1001, 1100, 1101),
 	srcCRD:           ids(1, 2, 3, 4),
@@ -104,6 +104,7 @@ const (
 	aLSMDisconnect
 	aLSMLogoff
 	aRDPTransport
+	aRDPClientZone
 	aSCConnect
 	aSCDisconnect
 	aSCCommand
@@ -201,6 +202,9 @@ func classify(e *event) action {
 			return aLSMLogoff
 		}
 	case srcRdpCore:
+		if e.ID == 104 {
+			return aRDPClientZone
+		}
 		return aRDPTransport
 	case srcScreenConnect:
 		return classifyScreenConnect(e)

@@ -6,7 +6,7 @@
 //   - RDP (tool windows-rdp): Security 4624/4625/4778/4779/4634/4647,
 //     TerminalServices-RemoteConnectionManager 1149/261,
 //     TerminalServices-LocalSessionManager 21/22/23/24/25,
-//     RemoteDesktopServices-RdpCoreTS 131;
+//     RemoteDesktopServices-RdpCoreTS 131 and 104 (the client's time zone);
 //   - ScreenConnect client (tool screenconnect): Application 100/101/200/201/30;
 //   - Splashtop Streamer (tool splashtop): Remote Session/Operational
 //     1000/1001/1100/1101;

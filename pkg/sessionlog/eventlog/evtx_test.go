@@ -252,9 +252,20 @@ func TestEvtxAttackRdpCore104(t *testing.T) {
 	p := sample(t, "rdp/evtxattack_DFIR_RDP_Client_TimeZone_RdpCoreTs_104_example.evtx")
 	res := parseFile(t, p)
 	// 21 × RdpCoreTS 104 (client time-zone bias; EventData as one un-normalised
-	// {"Data": {Name, Value}}): no session.
-	if res.Lines != 21 || len(res.Errors) != 0 || len(res.Sessions) != 0 {
+	// {"Data": {Name, Value}}), 21 ActivityIDs: 21 RDP clients got as far as
+	// their Client Info, with no address and no logon result in this log —
+	// attempts whose outcome is not logged, the first at 19:47:00.719125 on
+	// 2020-07-09 (record 1129), MSEDGEWIN10.
+	if res.Lines != 21 || len(res.Errors) != 0 || len(res.Sessions) != 21 {
 		t.Fatalf("lines %d errors %v sessions %d", res.Lines, res.Errors, len(res.Sessions))
+	}
+	for _, r := range res.Sessions {
+		if r.Outcome != session.AttemptOnly || !r.OutcomeUnlogged || r.RemoteIP != "" || r.Host != "MSEDGEWIN10" || len(r.Evidence) != 1 {
+			t.Errorf("%s %v %q %q, %d evidence", r.Outcome, r.OutcomeUnlogged, r.RemoteIP, r.Host, len(r.Evidence))
+		}
+	}
+	if r := res.Sessions[0]; r.Start.Format(time.RFC3339Nano) != "2020-07-09T19:47:00.719125Z" || r.Evidence[0].RecordID != 1129 {
+		t.Errorf("first %s record %d", r.Start.Format(time.RFC3339Nano), r.Evidence[0].RecordID)
 	}
 }
 

@@ -57,6 +57,7 @@ type rec struct {
 	relayIP   bool // CRD RemoteIP came from a relay route
 
 	transport bool // RdpCoreTS 131 record
+	zone      bool // has its RdpCoreTS 104 (one per connection)
 
 	count    int
 	dropped  int
@@ -190,6 +191,8 @@ func (j *joiner) handle(e *event) {
 		j.lsmLogoff(e)
 	case aRDPTransport:
 		j.rdpTransport(e)
+	case aRDPClientZone:
+		j.rdpClientZone(e)
 	case aSCConnect, aSCDisconnect, aSCCommand, aSCTransfer, aSCEnded:
 		j.screenConnect(e)
 	case aSTStart, aSTEnd, aSTTransfer:
@@ -215,7 +218,11 @@ func (j *joiner) finish() []session.Record {
 			r.note(fmt.Sprintf("%d failed logons grouped (same source and user, at most %s apart)", r.count, failedGap))
 		case r.attempt && r.transport:
 			r.r.OutcomeUnlogged = true
-			r.note("transport accepted (RdpCoreTS 131); no authentication result for this connection in this log")
+			if r.r.RemoteIP == "" {
+				r.note("RDP client connected (RdpCoreTS 104, its time zone), no address in the event; no authentication result for this connection in this log")
+			} else {
+				r.note("transport accepted (RdpCoreTS 131); no authentication result for this connection in this log")
+			}
 		case r.attempt && r.r.Tool == ToolRDP && r.count > 1:
 			r.note(fmt.Sprintf("%d listener connections grouped (at most %s apart)", r.count, listenerWindow))
 		}
@@ -661,6 +668,26 @@ func (j *joiner) rdpTransport(e *event) {
 		fields = append(fields, "remote_port")
 	}
 	j.add(r, e, e.raw(), summary, fields...)
+}
+
+// rdpClientZone: RdpCoreTS 104, the time zone an RDP client sent in its
+// Client Info (TimezoneBiasHour): a client connected that far. It belongs to
+// the connection accepted (131) just before on the same host; alone it is a
+// connection with no address and no authentication result.
+func (j *joiner) rdpClientZone(e *event) {
+	summary := fmt.Sprintf("RDP client reported its time zone, bias %s h (RdpCoreTS 104)", strings.Trim(e.get("TimezoneBiasHour"), "[]"))
+	for i := len(j.recs) - 1; i >= 0; i-- {
+		r := j.recs[i]
+		if r.transport && !r.zone && strings.EqualFold(r.computer, e.Computer) && e.Time.Sub(r.last) >= 0 && e.Time.Sub(r.last) <= udpWindow {
+			r.zone = true
+			j.add(r, e, e.raw(), summary)
+			return
+		}
+	}
+	r := j.newRDP(e, session.AttemptOnly)
+	r.attempt, r.transport, r.zone = true, true, true
+	r.start(e.Time)
+	j.add(r, e, e.raw(), summary, "start", "outcome")
 }
 
 // attachListeners gives each RCM 261 to the session that starts at most

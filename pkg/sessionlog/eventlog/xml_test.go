@@ -304,7 +304,7 @@ const (
 )
 
 // SYNTHETIC (field names from the EvtxECmd examples): one fresh RDP logon
-// as four logs record it — RdpCoreTS 131 TCP+UDP, RCM 1149, Security 4624
+// as four logs record it — RdpCoreTS 131 TCP+UDP and 104 (client time zone), RCM 1149, Security 4624
 // type 10, LSM 21 + 22, then 4779 disconnect, LSM 24, 4634 logoff — is ONE
 // session, starting at the authentication (1149), ending at the disconnect.
 func TestSyntheticRDPAllLogsOneSession(t *testing.T) {
@@ -312,6 +312,7 @@ func TestSyntheticRDPAllLogsOneSession(t *testing.T) {
 	data := export(
 		xev{pvRdp, chRdp, h, 131, 901, "2024-05-01T10:00:00.1000000Z", [][2]string{{"ConnType", "TCP"}, {"ClientIP", "203.0.113.5:50001"}}, nil},
 		xev{pvRdp, chRdp, h, 131, 902, "2024-05-01T10:00:01.0000000Z", [][2]string{{"ConnType", "UDP"}, {"ClientIP", "[203.0.113.5]:50002"}}, nil},
+		xev{pvRdp, chRdp, h, 104, 903, "2024-05-01T10:00:02.0000000Z", [][2]string{{"TimezoneBiasHour", "[1]"}}, nil},
 		xev{pvRCM, chRCM, h, 1149, 31, "2024-05-01T10:00:03.0000000Z", nil, [][2]string{{"Param1", "alice"}, {"Param2", "VICTIM-PC"}, {"Param3", "203.0.113.5"}}},
 		xev{pvSec, chSec, h, 4624, 5001, "2024-05-01T10:00:04.0000000Z", [][2]string{
 			{"TargetUserName", "alice"}, {"TargetDomainName", "VICTIM-PC"}, {"TargetLogonId", "0x1a2b3c"},
@@ -327,7 +328,7 @@ func TestSyntheticRDPAllLogsOneSession(t *testing.T) {
 			{"TargetUserName", "alice"}, {"TargetDomainName", "VICTIM-PC"}, {"TargetLogonId", "0x1a2b3c"}, {"LogonType", "10"}}, nil},
 	)
 	res := parseBytes(t, "all.xml", data)
-	if res.Lines != 9 || len(res.Errors) != 0 {
+	if res.Lines != 10 || len(res.Errors) != 0 {
 		t.Fatalf("lines %d errors %v", res.Lines, res.Errors)
 	}
 	checkSessions(t, "all.xml", res.Sessions, []want{{
@@ -335,7 +336,7 @@ func TestSyntheticRDPAllLogsOneSession(t *testing.T) {
 		start: "2024-05-01T10:00:03Z", end: "2024-05-01T10:40:00Z",
 		ip: "203.0.113.5", port: 50001, user: `VICTIM-PC\alice`, name: "SCAMMER-LAPTOP",
 		auth: "LogonType 10 (RemoteInteractive), Negotiate",
-		rids: []uint64{901, 902, 31, 5001, 71, 72, 5050, 73, 5060},
+		rids: []uint64{901, 902, 903, 31, 5001, 71, 72, 5050, 73, 5060},
 	}}, 0)
 }
 
