@@ -274,6 +274,12 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 	action := map[string]string{"incoming": "remote-session-incoming", "attempt": "remote-session-attempt", "outgoing": "remote-session-outgoing",
 		"undirected": "remote-session-undirected"}[group]
 	d := base(r, kind, []string{"session"}, typ, action, "ratwatch.session")
+	if s.Host != "" && !strings.EqualFold(s.Host, r.Host.Name) {
+		// The session happened on the computer whose log recorded it (logs
+		// handed over from other PCs); observer.hostname stays the one that
+		// ran ratwatch.
+		d["host"] = Doc{"name": s.Host, "hostname": s.Host}
+	}
 	ev := d["event"].(Doc)
 	switch {
 	case group == "attempt" || s.Outcome == session.Rejected:

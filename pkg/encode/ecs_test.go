@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -348,5 +349,24 @@ func TestECSUndirectedSession(t *testing.T) {
 	}
 	if n := len(byAction(docs, "remote-session-incoming")); n != 2 {
 		t.Errorf("%d incoming documents, want 2", n)
+	}
+}
+
+// A session from another computer's log (`ratwatch logs` on a PC's event
+// logs): host.* is that computer, observer.hostname the one that ran ratwatch.
+func TestECSSessionOfAnotherComputer(t *testing.T) {
+	inv := audittest.AnyDesk()
+	inv.Sessions = append(inv.Sessions, audittest.Session("anydesk", session.Incoming, session.Established,
+		"2026-01-16T11:00:00Z", "2026-01-16T11:20:00Z", "", "203.0.113.99", 50500, "", "Security.evtx", 0))
+	inv.Sessions[len(inv.Sessions)-1].Host = "PC01.example.corp"
+	docs := decodeLines(t, audittest.Scan(t, "", "linux", "pc-1", inv))
+	validateECS(t, docs)
+	var hosts []string
+	for _, d := range byAction(docs, "remote-session-incoming") {
+		hosts = append(hosts, fmt.Sprintf("%v/%v/%v", get(d, "host.name"), get(d, "observer.hostname"), get(d, "host.os.type")))
+	}
+	slices.Sort(hosts)
+	if fmt.Sprint(hosts) != "[PC01.example.corp/pc-1/<nil> pc-1/pc-1/linux pc-1/pc-1/linux]" {
+		t.Errorf("hosts %v", hosts)
 	}
 }
