@@ -907,6 +907,11 @@ func TestLogsCommand(t *testing.T) {
 			if hosts["iewin7"] != 2 || hosts["pc01.example.corp"] != 12 || hosts["pc02.example.corp"] != 1 || hosts["msedgewin10"] != 34 {
 				t.Errorf("records per computer %v", hosts)
 			}
+			// Sessions on 15 computers (11 evtx2mitre servers, IEWIN7, PC01,
+			// PC02, dc.windomain.local): the summary names them, not "that PC".
+			if s := r.Verdict.Summary; !strings.Contains(s, "the 15 computers whose logs show them (fs03vuln.offsec.lan,") || !strings.Contains(s, "Disconnect those PCs") {
+				t.Errorf("summary %q", s)
+			}
 		},
 	}, {
 		// RdpCoreTS alone (the target of RDPSharp): 13 TCP connections

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,11 +62,18 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 	}
 	var rows [][]string
 	var cut []string
+	// Logs of other computers (`ratwatch logs` on several PCs' event logs)
+	// get a Computer column: rows of two PCs must not look alike.
+	others := otherComputers(r)
 	for _, f := range r.Findings {
 		row := func(s *session.Record) []string {
-			return []string{f.Tool.Name, string(s.Direction), string(s.Outcome), ts(s.Start), endOf(*s),
+			c := []string{f.Tool.Name, string(s.Direction), string(s.Outcome), ts(s.Start), endOf(*s),
 				strings.TrimSpace(s.RemoteID + " " + hostPort(*s)), strings.Trim(s.LocalUser+" / "+s.AuthMethod, " /"),
 				files(s), sourceOf(*s)}
+			if others {
+				c = slices.Insert(c, 1, orDash(s.Host))
+			}
+			return c
 		}
 		add := func(rs []session.Record, what string) {
 			for i := range rs {
@@ -74,7 +82,11 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 					// took tablewriter 20 µs a row): the first and last
 					// ones, and how many are left out.
 					n := len(rs) - maxTableSessions
-					rows = append(rows, []string{f.Tool.Name, "…", "…", "…", "…", fmt.Sprintf("%d more", n), "", "", ""})
+					more := []string{f.Tool.Name, "…", "…", "…", "…", fmt.Sprintf("%d more", n), "", "", ""}
+					if others {
+						more = slices.Insert(more, 1, "…")
+					}
+					rows = append(rows, more)
 					cut = append(cut, fmt.Sprintf("%s: %d of %d %s are not in this table (the first and last %d are); -o json, ndjson or ecs list every one",
 						f.Tool.Name, n, len(rs), what, maxTableSessions/2))
 				}
@@ -90,7 +102,11 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 	}
 	if len(rows) > 0 {
 		p("\nSESSIONS AND ATTEMPTS (UTC)\n")
-		t := newTable(w, "Tool", "Direction", "Outcome", "Start", "End", "Remote", "User / auth", "Files", "Source")
+		head := []string{"Tool", "Direction", "Outcome", "Start", "End", "Remote", "User / auth", "Files", "Source"}
+		if others {
+			head = slices.Insert(head, 1, "Computer")
+		}
+		t := newTable(w, head...)
 		for _, row := range rows {
 			_ = t.Append(row)
 		}
@@ -242,4 +258,18 @@ func files(s *session.Record) string {
 		return fmt.Sprintf("%d (+%d failed)", n, f)
 	}
 	return fmt.Sprint(n)
+}
+
+// otherComputers: some session names a computer other than the scanned one.
+func otherComputers(r *report.Report) bool {
+	for i := range r.Findings {
+		for _, l := range r.Findings[i].Lists() {
+			for j := range l {
+				if h := l[j].Host; h != "" && !strings.EqualFold(h, r.Host.Name) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

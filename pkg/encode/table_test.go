@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,5 +134,34 @@ func TestTableCapsLongSessionLists(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %s row", want)
 		}
+	}
+}
+
+// Sessions from another computer's logs get a Computer column; a scan whose
+// sessions are all its own does not.
+func TestTableComputerColumn(t *testing.T) {
+	inv := audittest.AnyDesk()
+	r := audittest.Scan(t, "", "linux", "pc-1", inv)
+	var out bytes.Buffer
+	if err := (encode.Table{}).Encode(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "Computer") {
+		t.Errorf("Computer column without other computers")
+	}
+	inv.Sessions[0].Host = "PC01.example.corp"
+	r = audittest.Scan(t, "", "linux", "pc-1", inv)
+	out.Reset()
+	if err := (encode.Table{}).Encode(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	var cells []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if c := strings.Split(l, "│"); len(c) == 12 {
+			cells = append(cells, strings.TrimSpace(c[2]))
+		}
+	}
+	if len(cells) < 3 || cells[0] != "Computer" || !slices.Contains(cells, "PC01.example.corp") || !slices.Contains(cells, "-") {
+		t.Errorf("computer cells %v", cells)
 	}
 }

@@ -78,6 +78,15 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		pc, that := "this PC", "the PC"
 		if !c.Live {
 			pc, that = "the PC this evidence comes from", "that PC"
+			if hs := sessionComputers(fs); len(hs) > 1 {
+				// Event logs of several PCs handed over together.
+				names := strings.Join(hs[:min(len(hs), 5)], ", ")
+				if len(hs) > 5 {
+					names += fmt.Sprintf(" and %d more", len(hs)-5)
+				}
+				pc = fmt.Sprintf("the %d computers whose logs show them (%s)", len(hs), names)
+				that = "those PCs"
+			}
 		}
 		v.Summary += ". Assume that whatever the operator could see or reach from " + pc + " while connected may have leaked"
 		if transfers > 0 {
@@ -120,6 +129,22 @@ func incomplete(c Context) []string {
 		switch s.Status {
 		case inventory.StatusPartial, inventory.StatusFailed:
 			out = append(out, fmt.Sprintf("%s: %s (%s)", s.Name, s.Status, s.Reason))
+		}
+	}
+	return out
+}
+
+// sessionComputers lists the computers named by established incoming
+// sessions (case-insensitively distinct, in order of appearance).
+func sessionComputers(fs []report.Finding) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := range fs {
+		for _, r := range fs[i].Incoming {
+			if k := strings.ToLower(r.Host); r.Host != "" && !seen[k] {
+				seen[k] = true
+				out = append(out, r.Host)
+			}
 		}
 	}
 	return out
