@@ -4,6 +4,7 @@
 package source
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -121,3 +122,20 @@ func (s *Source) targetPath(hostPath string) string {
 // time where the OS allows it (for readers outside a Source, e.g. hashing a
 // running process's executable).
 func OpenHost(p string) (*os.File, error) { return openNoATime(p) }
+
+// ErrNotRegular: the path is a FIFO, a device, a socket or a directory, not a
+// file whose end a read reaches.
+var ErrNotRegular = errors.New("not a regular file (FIFO, device or socket): not read")
+
+// regularOnly returns f if it is a regular file, else closes it.
+func regularOnly(f *os.File, p string) (*os.File, error) {
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = &os.PathError{Op: "open", Path: p, Err: ErrNotRegular}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
