@@ -1025,3 +1025,79 @@ func TestLogsCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestLogsUnreadableInputs: what is handed over but cannot be read is named
+// in the report and keeps the verdict from "not established"; nothing hangs.
+func TestLogsUnreadableInputs(t *testing.T) {
+	sh := sharedDir(t)
+	// Not t.TempDir: its parent is closed to other users, and part of this
+	// runs as nobody.
+	dir, err := os.MkdirTemp("", "ratwatch-unread-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(p string) string { p = filepath.Join(dir, p); _ = os.MkdirAll(p, 0o755); return p }
+	tv := mk("case/real")
+	place(t, filepath.Join(sh, "samples/teamviewer/plaso_connections_incoming.txt"), filepath.Join(tv, "Connections_incoming.txt"))
+	locked := mk("case/locked")
+	place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk.trace"), filepath.Join(locked, "ad.trace"))
+	if err := os.Chmod(locked, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "case", "xrdp.log"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "case", "x11vnc.log")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(tv, filepath.Join(dir, "case", "link-to-real")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(tv, filepath.Join(dir, "given-link")); err != nil {
+		t.Fatal(err)
+	}
+	status := func(r *report.Report) map[string]string {
+		m := map[string]string{}
+		for _, l := range r.Logs {
+			m[strings.TrimPrefix(l.Path, dir+"/")] = l.Status
+		}
+		return m
+	}
+	t.Run("missing path", func(t *testing.T) {
+		r, code := scan(t, "logs", filepath.Join(dir, "no-such", "ad.trace"))
+		if code != 2 || r.Verdict.RemoteControl != report.Indeterminate || !strings.Contains(r.Verdict.Summary, "could not be read") {
+			t.Errorf("exit %d, %s: %q", code, r.Verdict.RemoteControl, r.Verdict.Summary)
+		}
+	})
+	t.Run("a folder given as a link is walked", func(t *testing.T) {
+		r, code := scan(t, "logs", filepath.Join(dir, "given-link"))
+		if code != 3 || len(finding(t, r, "teamviewer").Incoming) != 1 {
+			t.Errorf("exit %d, logs %v", code, status(r))
+		}
+	})
+	t.Run("FIFO, device, locked folder and a link to a folder inside one (as nobody)", func(t *testing.T) {
+		r, code := scanAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, "logs", filepath.Join(dir, "case"))
+		st := status(r)
+		want := map[string]string{
+			"case/real/Connections_incoming.txt": "ok",
+			"case/locked":                        "unreadable",
+			"case/xrdp.log":                      "unrecognised",
+			"case/x11vnc.log":                    "unrecognised", // a link to /dev/zero
+			"case/link-to-real":                  "unrecognised",
+		}
+		for p, s := range want {
+			if st[p] != s {
+				t.Errorf("%s: %q, want %q (all: %v)", p, st[p], s, st)
+			}
+		}
+		// The TeamViewer row is a session: established, and the report
+		// still lists what it could not read.
+		if code != 3 || len(r.Verdict.Incomplete) == 0 {
+			t.Errorf("exit %d, incomplete %v", code, r.Verdict.Incomplete)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -90,6 +91,14 @@ instead: files, installed software and logs only.`,
 			}
 			src := source.Live()
 			if root != "" {
+				// A root that is not there (a mount that failed) would be a
+				// clean scan of nothing.
+				if st, err := os.Stat(root); err != nil || !st.IsDir() {
+					if err == nil {
+						err = fmt.Errorf("not a folder")
+					}
+					return fmt.Errorf("--root %s: %w", root, err)
+				}
 				src = source.Dir(root, osName)
 			}
 			o := engine.Options{Command: "scan", Source: src, Signatures: set,

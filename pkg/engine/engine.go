@@ -86,7 +86,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if o.Live != nil {
 		live = *o.Live
 	}
-	findings, v := verdict.Decide(tools, verdict.Context{Live: live, Statuses: inv.Statuses})
+	findings, v := verdict.Decide(tools, verdict.Context{Live: live, Statuses: inv.Statuses, HandedOver: len(o.LogPaths) > 0})
 	r.Host = <-hostc
 	r.Scanners = inv.Statuses
 	r.Findings = findings

@@ -99,6 +99,10 @@ func host(fs []report.Finding, c Context) report.Verdict {
 			v.Summary += fmt.Sprintf(", and %d file transfer(s) were tried but failed (the log says the files were not written)", v.FailedTransfers)
 		}
 		v.Summary += ". Disconnect " + that + " from the network, keep this report, and check the sessions' times, peers and transfers."
+	case len(indeterminate) == 0 && !coreFailed && c.HandedOver && unreadHandedOver(c) != "":
+		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
+		v.Reasons = append(v.Reasons, unreadHandedOver(c))
+		v.Summary = "Remote control cannot be excluded: " + unreadHandedOver(c) + ", and none of what was read shows an incoming session. Recover the missing files, or read them as a user who may, and run again."
 	case len(indeterminate) > 0 || coreFailed:
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
 		v.Reasons = append(v.Reasons, indeterminate...)
@@ -148,4 +152,14 @@ func sessionComputers(fs []report.Finding) []string {
 		}
 	}
 	return out
+}
+
+// unreadHandedOver says how many of the logs handed over could not be read
+// ("" when all were).
+func unreadHandedOver(c Context) string {
+	st, ok := c.status("tool-logs")
+	if !ok || st.Unreadable == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of the %d files or folders handed over could not be read (%s)", st.Unreadable, st.Items, strings.Join(st.Errors[:min(len(st.Errors), 3)], "; "))
 }

@@ -26,6 +26,10 @@ type Context struct {
 	Live bool
 	// Statuses of the scanners that ran.
 	Statuses []inventory.ScannerStatus
+	// HandedOver: only the files and folders handed over were read
+	// (`ratwatch logs`); they are the whole evidence, so one that could not
+	// be read leaves the host verdict indeterminate, never "not established".
+	HandedOver bool
 }
 
 func (c Context) status(name string) (inventory.ScannerStatus, bool) {

@@ -14,6 +14,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -94,15 +95,14 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		}
 	}
 	var unknown []string
+	var bad []inventory.LogFile
 	for _, p := range env.LogPaths {
-		js, unk, err := fromArgument(env, p)
-		if err != nil {
-			st.Errors = append(st.Errors, err.Error())
-		}
+		js, unk, b := fromArgument(env, p)
 		for _, j := range js {
 			add(j)
 		}
 		unknown = append(unknown, unk...)
+		bad = append(bad, b...)
 	}
 	var inv inventory.Inventory
 	for _, j := range jobs {
@@ -127,12 +127,23 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	for _, u := range unknown {
 		inv.Logs = append(inv.Logs, inventory.LogFile{Path: u, Status: "unrecognised", Errors: []string{"no parser recognises this file"}, Found: "argument"})
 	}
-	st.Items = len(jobs)
+	for _, b := range bad {
+		inv.Logs = append(inv.Logs, b)
+		for _, e := range b.Errors {
+			st.Errors = append(st.Errors, b.Path+": "+e)
+		}
+		if b.Status == "unreadable" {
+			st.Unreadable++
+		} else {
+			unknown = append(unknown, b.Path)
+		}
+	}
+	st.Items = len(jobs) + len(bad)
 	if st.Unreadable > 0 || len(unknown) > 0 {
 		st.Status = inventory.StatusPartial
-		st.Reason = fmt.Sprintf("%d of %d log files could not be read completely", st.Unreadable, len(jobs))
+		st.Reason = fmt.Sprintf("%d of %d log files could not be read completely", st.Unreadable, st.Items)
 		if len(unknown) > 0 {
-			st.Reason += fmt.Sprintf("; %d files not recognised as any tool's log", len(unknown))
+			st.Reason += fmt.Sprintf("; %d files not recognised as any tool's log or not read (see logs[])", len(unknown))
 		}
 	}
 	inv.Statuses = []inventory.ScannerStatus{st}
@@ -294,25 +305,55 @@ func flagValues(args, flags []string) []string {
 
 // fromArgument resolves a file or folder handed over by the responder to
 // parse jobs, choosing parsers by file name (signature log paths) and then by
-// content (parsers that can sniff their format).
-func fromArgument(env *scanner.Env, p string) ([]job, []string, error) {
+// content (parsers that can sniff their format). What cannot be read — a
+// missing path, a folder that cannot be listed, a file that cannot be opened —
+// comes back as an unreadable log entry naming it, so the report says so; a
+// symbolic link to a file is followed, one to a folder is listed, not followed
+// (a loop would never end).
+func fromArgument(env *scanner.Env, p string) (jobs []job, unknown []string, bad []inventory.LogFile) {
+	unreadable := func(path, msg string) {
+		bad = append(bad, inventory.LogFile{Path: path, Status: "unreadable", Errors: []string{msg}, Found: "argument"})
+	}
 	fi, err := env.Source.Stat(p)
 	if err != nil {
-		return nil, nil, err
+		unreadable(p, err.Error())
+		return
 	}
 	var files []string
 	if fi.IsDir() {
 		root := env.Source.HostPath(p)
+		if r, err := filepath.EvalSymlinks(root); err == nil {
+			root = r // a folder given as a link: walk its target
+		}
 		base := strings.Count(filepath.Clean(root), string(filepath.Separator))
 		_ = filepath.WalkDir(root, func(hp string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return nil // unreadable sub-folder: skip, the walk goes on
+				unreadable(hp, "cannot list this folder: "+err.Error())
+				return nil // the walk goes on
 			}
-			if d.IsDir() && strings.Count(filepath.Clean(hp), string(filepath.Separator))-base >= walkDepth {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() {
+			switch t := d.Type(); {
+			case d.IsDir():
+				if strings.Count(filepath.Clean(hp), string(filepath.Separator))-base >= walkDepth {
+					bad = append(bad, inventory.LogFile{Path: hp, Status: "unrecognised", Found: "argument",
+						Errors: []string{fmt.Sprintf("folder deeper than %d levels below the one handed over: not read", walkDepth)}})
+					return filepath.SkipDir
+				}
+			case t.IsRegular():
 				files = append(files, hp)
+			case t&fs.ModeSymlink != 0:
+				st, err := os.Stat(hp)
+				switch {
+				case err != nil:
+					unreadable(hp, "symbolic link: "+err.Error())
+				case st.Mode().IsRegular():
+					files = append(files, hp)
+				default:
+					bad = append(bad, inventory.LogFile{Path: hp, Status: "unrecognised", Found: "argument",
+						Errors: []string{"symbolic link to a folder or special file: not followed (hand over its target)"}})
+				}
+			default:
+				bad = append(bad, inventory.LogFile{Path: hp, Status: "unrecognised", Found: "argument",
+					Errors: []string{"not a regular file (FIFO, device or socket): not read"}})
 			}
 			return nil
 		})
@@ -320,22 +361,23 @@ func fromArgument(env *scanner.Env, p string) ([]job, []string, error) {
 	} else {
 		files = []string{env.Source.HostPath(p)}
 	}
-	var jobs []job
-	var unknown []string
 	for _, f := range files {
-		j, ok := chooseParser(env, f)
-		if !ok {
-			if !fi.IsDir() {
-				unknown = append(unknown, f)
-			}
-			continue
+		j, ok, err := chooseParser(env, f)
+		switch {
+		case err != nil:
+			unreadable(f, err.Error())
+		case ok:
+			jobs = append(jobs, j)
+		case !fi.IsDir():
+			unknown = append(unknown, f)
 		}
-		jobs = append(jobs, j)
 	}
-	return jobs, unknown, nil
+	return jobs, unknown, bad
 }
 
-func chooseParser(env *scanner.Env, hostPath string) (job, bool) {
+// chooseParser picks the parser of a handed-over file; err when the file
+// cannot be opened to look at its content.
+func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 	base := filepath.Base(hostPath)
 	for _, sig := range env.Signatures.Signatures {
 		for _, l := range sig.Logs {
@@ -346,7 +388,7 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool) {
 						continue
 					}
 					if ok, _ := path.Match(strings.ToLower(pb), strings.ToLower(base)); ok {
-						return job{hostPath, l.Parser, sig.ID, "argument (file name)", nil}, true
+						return job{hostPath, l.Parser, sig.ID, "argument (file name)", nil}, true, nil
 					}
 				}
 			}
@@ -354,17 +396,17 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool) {
 	}
 	f, err := env.Source.Open(hostPath)
 	if err != nil {
-		return job{hostPath, "", "", "argument", nil}, false
+		return job{}, false, err
 	}
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
 	f.Close()
 	for _, p := range sessionlog.All() {
 		if sn, ok := p.(sessionlog.Sniffer); ok && sn.Sniff(head[:n], base) {
-			return job{hostPath, p.Name(), p.Tool(), "argument (content)", nil}, true
+			return job{hostPath, p.Name(), p.Tool(), "argument (content)", nil}, true, nil
 		}
 	}
-	return job{}, false
+	return job{}, false, nil
 }
 
 // parseOne reads one log once (a locked or unreadable file is reported, never
