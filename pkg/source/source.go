@@ -78,7 +78,7 @@ func (s *Source) HostPath(p string) string {
 	if len(p) >= 2 && p[1] == ':' { // drive letter of an image: C:/x -> root/x
 		p = p[2:]
 	}
-	return filepath.Join(s.root, filepath.FromSlash(p))
+	return confine(s.root, p)
 }
 
 // Open opens a file read-only without touching its access time where the OS
@@ -94,6 +94,11 @@ func (s *Source) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(s.
 // Glob expands a pattern (filepath.Match syntax per element, paths of the
 // inspected system) and returns inspected-system paths, sorted.
 func (s *Source) Glob(pattern string) ([]string, error) {
+	if !s.live {
+		out, err := globConfined(s.root, strings.ReplaceAll(pattern, `\`, "/"))
+		sort.Strings(out)
+		return out, err
+	}
 	hp := s.HostPath(pattern)
 	matches, err := filepath.Glob(hp)
 	if err != nil {

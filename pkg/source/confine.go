@@ -1,0 +1,104 @@
+package source
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// maxLinks bounds the symbolic links followed for one path (a loop ends).
+const maxLinks = 40
+
+// confine maps a path of the inspected system to a host path under root,
+// resolving symbolic links as the inspected system would: an absolute
+// target is taken from the image's root, ".." stops at it. An image's
+// /var/log/anydesk.trace that links to /data/x is read from <root>/data/x,
+// never from this machine's /data/x. Components that do not exist (or a
+// pattern's wildcards) are kept as they are.
+func confine(root, p string) string {
+	rest := strings.Split(filepath.ToSlash(p), "/")
+	var done []string // resolved components below root
+	links := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) > 0 {
+				done = done[:len(done)-1]
+			}
+			continue
+		}
+		host := filepath.Join(root, filepath.Join(done...), c)
+		fi, err := os.Lstat(host)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 || links >= maxLinks {
+			done = append(done, c)
+			continue
+		}
+		target, err := os.Readlink(host)
+		if err != nil {
+			done = append(done, c)
+			continue
+		}
+		links++
+		ts := filepath.ToSlash(target)
+		if len(ts) >= 2 && ts[1] == ':' { // C:/x in a Windows image: its root
+			ts = "/" + strings.TrimPrefix(ts[2:], "/")
+		}
+		t := strings.Split(ts, "/")
+		if strings.HasPrefix(ts, "/") {
+			done = nil // from the image's root
+		}
+		rest = append(t, rest...)
+	}
+	return filepath.Join(root, filepath.Join(done...))
+}
+
+// globConfined expands pattern (paths of the inspected system, filepath.Match
+// syntax per component) by listing folders through confine, so a link in
+// the image is followed inside it, never out to this machine.
+func globConfined(root, pattern string) ([]string, error) {
+	p := filepath.ToSlash(pattern)
+	if len(p) >= 2 && p[1] == ':' {
+		p = p[2:]
+	}
+	paths := []string{"/"}
+	for _, c := range strings.Split(p, "/") {
+		if c == "" || c == "." {
+			continue
+		}
+		var next []string
+		for _, d := range paths {
+			if !hasMeta(c) {
+				next = append(next, path.Join(d, c))
+				continue
+			}
+			ents, err := os.ReadDir(confine(root, d))
+			if err != nil {
+				continue
+			}
+			for _, e := range ents {
+				ok, err := path.Match(c, e.Name())
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					next = append(next, path.Join(d, e.Name()))
+				}
+			}
+		}
+		paths = next
+	}
+	out := paths[:0]
+	for _, x := range paths {
+		if _, err := os.Lstat(confine(root, x)); err == nil {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
