@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/ratwatch/ratwatch/internal/shared"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/internal/lab"
 	"github.com/ratwatch/ratwatch/internal/rfb"
+	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/report"
 	"github.com/ratwatch/ratwatch/pkg/session"
 )
@@ -1100,4 +1102,53 @@ func TestLogsUnreadableInputs(t *testing.T) {
 			t.Errorf("exit %d, incomplete %v", code, r.Verdict.Incomplete)
 		}
 	})
+}
+
+// TestOfflineUnlistableProfile: a profile folder of an image that the
+// scanning user cannot list is named in the report (tool-logs partial),
+// once, as the image's path; logs elsewhere are still read.
+func TestOfflineUnlistableProfile(t *testing.T) {
+	sh := sharedDir(t)
+	root, err := os.MkdirTemp("", "ratwatch-img-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	carol := filepath.Join(root, "Users/carol/AppData/Roaming/AnyDesk")
+	bob := filepath.Join(root, "Users/bob/AppData/Roaming/AnyDesk")
+	for _, d := range []string{carol, bob, filepath.Join(root, "Windows/System32")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk.trace"), filepath.Join(carol, "ad.trace"))
+	place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk_var_log.trace"), filepath.Join(bob, "ad_svc.trace"))
+	if err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			err = os.Chmod(p, map[bool]os.FileMode{true: 0o755, false: 0o644}[d.IsDir()])
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(root, "Users/carol"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := scanAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, "scan", "--root", root, "--os", "windows")
+	var tl *inventory.ScannerStatus
+	for i := range r.Scanners {
+		if r.Scanners[i].Name == "tool-logs" {
+			tl = &r.Scanners[i]
+		}
+	}
+	if tl == nil || tl.Status != inventory.StatusPartial || len(tl.Errors) != 1 || !strings.HasPrefix(tl.Errors[0], "cannot list /Users/carol: permission denied") {
+		t.Fatalf("tool-logs %+v", tl)
+	}
+	read := false
+	for _, l := range r.Logs {
+		read = read || (strings.HasSuffix(l.Path, "/Users/bob/AppData/Roaming/AnyDesk/ad_svc.trace") && l.Status == "ok")
+	}
+	if !read || !slices.ContainsFunc(r.Verdict.Incomplete, func(s string) bool { return strings.HasPrefix(s, "tool-logs: partial") }) {
+		t.Errorf("bob's trace read %v, incomplete %v", read, r.Verdict.Incomplete)
+	}
 }

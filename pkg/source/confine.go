@@ -1,10 +1,13 @@
 package source
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // maxLinks bounds the symbolic links followed for one path (a loop ends).
@@ -60,7 +63,12 @@ func confine(root, p string) string {
 // globConfined expands pattern (paths of the inspected system, filepath.Match
 // syntax per component) by listing folders through confine, so a link in
 // the image is followed inside it, never out to this machine.
+//
+// A folder that exists but cannot be listed (permission, I/O) is returned as
+// an error (one per folder, joined) with the matches found elsewhere: what
+// it holds is unknown, not absent.
 func globConfined(root, pattern string) ([]string, error) {
+	var unlisted []error
 	p := filepath.ToSlash(pattern)
 	if len(p) >= 2 && p[1] == ':' {
 		p = p[2:]
@@ -78,6 +86,22 @@ func globConfined(root, pattern string) ([]string, error) {
 			}
 			ents, err := os.ReadDir(confine(root, d))
 			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+					// Name the highest folder that cannot be listed (a locked
+					// profile, not each tool's folder in it).
+					top, topErr := d, err
+					for p := path.Dir(top); p != top && p != "/"; p = path.Dir(top) {
+						_, e := os.ReadDir(confine(root, p))
+						if e == nil || errors.Is(e, fs.ErrNotExist) {
+							break
+						}
+						top, topErr = p, e
+					}
+					if pe, ok := topErr.(*fs.PathError); ok {
+						topErr = pe.Err // the path is said once, as the image's
+					}
+					unlisted = append(unlisted, &UnlistedError{Path: top, Err: topErr})
+				}
 				continue
 			}
 			for _, e := range ents {
@@ -98,7 +122,17 @@ func globConfined(root, pattern string) ([]string, error) {
 			out = append(out, x)
 		}
 	}
-	return out, nil
+	return out, errors.Join(unlisted...)
 }
+
+// UnlistedError: a folder of the inspected system exists but could not be
+// listed, so files in it may have been missed.
+type UnlistedError struct {
+	Path string // path of the inspected system
+	Err  error
+}
+
+func (e *UnlistedError) Error() string { return "cannot list " + e.Path + ": " + e.Err.Error() }
+func (e *UnlistedError) Unwrap() error { return e.Err }
 
 func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }

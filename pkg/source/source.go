@@ -93,8 +93,12 @@ func (s *Source) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(s.
 
 // Glob expands a pattern (filepath.Match syntax per element, paths of the
 // inspected system) and returns inspected-system paths, sorted.
+//
+// Offline (and live off Windows) the folders are listed through the
+// source's own link resolution; a folder that cannot be listed comes back as
+// an *UnlistedError, with the matches found elsewhere.
 func (s *Source) Glob(pattern string) ([]string, error) {
-	if !s.live {
+	if !s.live || runtime.GOOS != "windows" {
 		out, err := globConfined(s.root, strings.ReplaceAll(pattern, `\`, "/"))
 		sort.Strings(out)
 		return out, err

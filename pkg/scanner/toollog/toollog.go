@@ -10,10 +10,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -28,6 +30,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/parsers"
 	"github.com/ratwatch/ratwatch/pkg/signature"
+	"github.com/ratwatch/ratwatch/pkg/source"
 )
 
 // Scanner parses tool logs.
@@ -67,6 +70,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		jobs = append(jobs, j)
 	}
 	osName := env.Source.OS()
+	unlisted := map[string]string{} // folders that could not be listed, once each
 	if len(env.LogPaths) == 0 {
 		for _, sig := range env.Signatures.Signatures {
 			for _, l := range sig.Logs {
@@ -74,7 +78,17 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 					for _, p := range env.Source.Expand(pat) {
 						ms, err := env.Source.Glob(p)
 						if err != nil {
-							st.Errors = append(st.Errors, fmt.Sprintf("%s: pattern %q: %v", sig.File, pat, err))
+							errs := []error{err}
+							if j, ok := err.(interface{ Unwrap() []error }); ok {
+								errs = j.Unwrap()
+							}
+							for _, e := range errs {
+								if ul := (*source.UnlistedError)(nil); errors.As(e, &ul) {
+									unlisted[ul.Path] = ul.Error()
+								} else {
+									st.Errors = append(st.Errors, fmt.Sprintf("%s: pattern %q: %v", sig.File, pat, e))
+								}
+							}
 						}
 						for _, m := range ms {
 							if fi, err := env.Source.Stat(m); err == nil && fi.Mode().IsRegular() {
@@ -138,13 +152,25 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 			unknown = append(unknown, b.Path)
 		}
 	}
-	st.Items = len(jobs) + len(bad)
+	for _, p := range slices.Sorted(maps.Keys(unlisted)) {
+		// Tools' logs in it may have been missed: the scan is partial.
+		st.Errors = append(st.Errors, unlisted[p]+" (tool logs in it, if any, were not read)")
+		st.Unreadable++
+	}
+	st.Items = len(jobs) + len(bad) + len(unlisted)
 	if st.Unreadable > 0 || len(unknown) > 0 {
 		st.Status = inventory.StatusPartial
-		st.Reason = fmt.Sprintf("%d of %d log files could not be read completely", st.Unreadable, st.Items)
-		if len(unknown) > 0 {
-			st.Reason += fmt.Sprintf("; %d files not recognised as any tool's log or not read (see logs[])", len(unknown))
+		var why []string
+		if n := st.Unreadable - len(unlisted); n > 0 {
+			why = append(why, fmt.Sprintf("%d of %d log files could not be read completely", n, st.Items-len(unlisted)))
 		}
+		if len(unlisted) > 0 {
+			why = append(why, fmt.Sprintf("%d folders where tool logs may be could not be listed", len(unlisted)))
+		}
+		if len(unknown) > 0 {
+			why = append(why, fmt.Sprintf("%d files not recognised as any tool's log or not read (see logs[])", len(unknown)))
+		}
+		st.Reason = strings.Join(why, "; ")
 	}
 	inv.Statuses = []inventory.ScannerStatus{st}
 	return inv
