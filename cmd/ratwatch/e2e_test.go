@@ -1152,3 +1152,48 @@ func TestOfflineUnlistableProfile(t *testing.T) {
 		t.Errorf("bob's trace read %v, incomplete %v", read, r.Verdict.Incomplete)
 	}
 }
+
+// TestPartialLogIsNotClean: the real xrdp.log's start-up lines, then a
+// stretch of binary garbage where its session lines would be: the log is
+// partial (an error with line and offset), and xrdp's condition 3 is
+// unknown, not "no session" — the unread part may have held one.
+func TestPartialLogIsNotClean(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(sharedDir(t), "samples/linux-vnc-rdp/var_log_xrdp.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	// Up to "xrdp_listen_pp done", before any connection, 12 times (xrdp
+	// restarted): 84 lines of text, so the file reads as a text log.
+	head := bytes.Repeat(bytes.Join(lines[:7], nil), 12)
+	garbage := make([]byte, 2048)
+	for i := range garbage {
+		garbage[i] = byte(i*131 + 7) // every byte value: control bytes too
+		if i%97 == 96 {
+			garbage[i] = '\n'
+		}
+	}
+	root := t.TempDir()
+	p := filepath.Join(root, "var/log/xrdp.log")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(head, garbage...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, code := scan(t, "scan", "--root", root, "--os", "linux", "--tz", "UTC")
+	f := finding(t, r, "xrdp")
+	var lf *inventory.LogFile
+	for i := range r.Logs {
+		if strings.HasSuffix(r.Logs[i].Path, "/var/log/xrdp.log") {
+			lf = &r.Logs[i]
+		}
+	}
+	if lf == nil || lf.Status != inventory.StatusPartial || len(lf.Errors) == 0 || !strings.Contains(lf.Errors[0], "line 85") {
+		t.Fatalf("log %+v", lf)
+	}
+	if f.Conditions.Session.Status != report.Unknown || f.Verdict != report.Indeterminate || code != 2 ||
+		!strings.Contains(f.Conditions.Session.Reason, "read only in part") {
+		t.Errorf("exit %d, %s, session %s: %s", code, f.Verdict, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+	}
+}

@@ -292,6 +292,22 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	// Only the server side running makes control of this PC possible; a
 	// viewer that ran controlled others.
 	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0
+	// A log read only in part (a cut chunk, garbage lines, a line too long)
+	// may have held a session in the part not read.
+	var cut []string
+	for _, l := range t.Logs {
+		if l.Status == inventory.StatusPartial && l.Parser != "wire" {
+			w := l.Path
+			if len(l.Errors) > 0 {
+				w += ": " + l.Errors[0]
+			}
+			cut = append(cut, w)
+		}
+	}
+	if len(cut) > 0 {
+		return report.Condition{Status: report.Unknown,
+			Reason: fmt.Sprintf("%d log(s) could be read only in part (%s): a session in the part not read cannot be excluded", len(cut), strings.Join(cut[:min(len(cut), 3)], "; "))}
+	}
 	if n := countUnlogged(f.Attempts); n > 0 {
 		return report.Condition{Status: report.Unknown, Evidence: sessionEvidence(f.Attempts),
 			Reason: fmt.Sprintf("%d connection(s) reached it, and no log given says whether they authenticated (%s; %s): a session cannot be excluded — read the logs that record logons too", n, describeSessions(f.Attempts), unloggedWhy(f.Attempts))}

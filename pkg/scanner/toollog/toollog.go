@@ -28,6 +28,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/scanner"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
+	"github.com/ratwatch/ratwatch/pkg/sessionlog/eventlog"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/parsers"
 	"github.com/ratwatch/ratwatch/pkg/signature"
 	"github.com/ratwatch/ratwatch/pkg/source"
@@ -460,7 +461,13 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 		lf.Modified = &m
 	}
 	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(f, h)}
+	var w io.Writer = h
+	var bin *binaryCheck
+	if j.parser != eventlog.Name { // the text logs
+		bin = &binaryCheck{}
+		w = io.MultiWriter(h, bin)
+	}
+	cr := &countingReader{r: io.TeeReader(f, w)}
 	res, perr := safeParse(p, sessionlog.Input{Path: j.path, R: cr, Location: env.Location, Modified: mod})
 	// Finish the hash even when the parser stopped early.
 	if _, err := io.Copy(io.Discard, cr); err != nil && perr == nil {
@@ -474,6 +481,12 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 	}
 	for _, e := range res.Errors {
 		lf.Errors = append(lf.Errors, e.Error())
+	}
+	if bin != nil {
+		if e := bin.result(); e != "" && perr == nil {
+			lf.Errors = append(lf.Errors, e)
+			res.Errors = append(res.Errors, sessionlog.ParseError{Msg: e})
+		}
 	}
 	if len(res.Errors) > 0 && lf.Status == inventory.StatusOK {
 		lf.Status = inventory.StatusPartial
