@@ -119,6 +119,7 @@ type collector struct {
 	res      sessionlog.Result
 	events   []*event
 	seq      int
+	ids      []idRange // record ids per chunk, in file order (EVTX)
 }
 
 func (c *collector) errorf(line int, off int64, msg string) {

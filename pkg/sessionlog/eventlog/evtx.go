@@ -54,7 +54,27 @@ func (c *collector) readEVTX(r io.Reader) error {
 		return nil
 	}
 	c.readChunks(r, hdrSize)
+	c.idGaps()
 	return nil
+}
+
+// idRange is the record ids a chunk holds, in file order.
+type idRange struct {
+	first, last uint64
+	off         int64
+}
+
+// idGaps reports record ids missing between chunks: EVTX numbers records
+// one after another, so ids that jump ahead mean records lost (a zeroed or
+// overwritten chunk, records cut from a chunk). A jump back is the wrap of
+// a circular log, not a loss.
+func (c *collector) idGaps() {
+	for i := 1; i < len(c.ids); i++ {
+		a, b := c.ids[i-1], c.ids[i]
+		if b.first > a.last+1 && b.first-a.last < 1<<40 {
+			c.errorf(0, b.off, fmt.Sprintf("records %d to %d are missing (record ids jump before the chunk at offset %d): lost from this file", a.last+1, b.first-1, b.off))
+		}
+	}
 }
 
 // chunkAt handles one read of a chunk (n bytes, read error err) and reports
@@ -165,6 +185,7 @@ func (c *collector) merge(s *collector) {
 	for _, e := range s.res.Errors {
 		c.errorf(e.Line, e.Offset, e.Msg)
 	}
+	c.ids = append(c.ids, s.ids...)
 	for _, e := range s.events {
 		e.seq = c.seq
 		c.seq++
@@ -193,13 +214,17 @@ type recLoc struct {
 // reports where.
 func walkChunk(buf []byte) (locs []recLoc, badOff int, bad string) {
 	limit := int(binary.LittleEndian.Uint32(buf[0x30:]))
+	free := limit // where the chunk header says its records end
 	if limit < evtxChunkHeader || limit > len(buf) {
-		limit = len(buf)
+		limit, free = len(buf), 0
 	}
 	off := evtxChunkHeader
 	for off+evtxRecordHeader <= limit {
 		if string(buf[off:off+4]) != "**\x00\x00" {
 			if allZero(buf[off : off+4]) {
+				if off < free {
+					return locs, off, fmt.Sprintf("zeroed bytes where a record should be (the chunk's records end at offset %d)", free)
+				}
 				return locs, 0, ""
 			}
 			return locs, off, "record signature missing"
@@ -262,6 +287,9 @@ func (c *collector) chunk(buf []byte, off int64) {
 		return // allocated but never written
 	}
 	locs, badOff, bad := walkChunk(buf)
+	if len(locs) > 0 {
+		c.ids = append(c.ids, idRange{locs[0].id, locs[len(locs)-1].id, off})
+	}
 	lost := func(kept int) string {
 		if len(locs) > kept {
 			return fmt.Sprintf("%d records", len(locs)-kept)
