@@ -138,6 +138,12 @@ func (c *collector) prefetch(ctx context.Context, src *source.Source) {
 		if err != nil {
 			c.errs = append(c.errs, err.Error())
 			c.unread++
+			// Its name still says which program ran (Windows names the
+			// file <EXE>-<hash of its path>.pf); no run times without the
+			// content.
+			if name := prefetchExe(e.Name()); name != "" {
+				c.ex = append(c.ex, inventory.Execution{Name: name, Source: p + " (file name only: its content could not be read)"})
+			}
 			continue
 		}
 		c.ex = append(c.ex, ex)
@@ -272,4 +278,20 @@ func (c *collector) amcache(src *source.Source) {
 	c.ex = append(c.ex, ex...)
 	c.errs = append(c.errs, errs...)
 	c.errs = append(c.errs, h.Errors()...)
+}
+
+// prefetchExe is the executable a Prefetch file is named after
+// ("TEAMVIEWER.EXE-1A2B3C4D.pf" → "TEAMVIEWER.EXE"), or "".
+func prefetchExe(file string) string {
+	base := strings.TrimSuffix(file, path.Ext(file))
+	i := strings.LastIndexByte(base, '-')
+	if i <= 0 || len(base)-i-1 != 8 {
+		return ""
+	}
+	for _, c := range base[i+1:] {
+		if !strings.ContainsRune("0123456789ABCDEFabcdef", c) {
+			return ""
+		}
+	}
+	return base[:i]
 }
