@@ -1075,6 +1075,16 @@ func TestLogsUnreadableInputs(t *testing.T) {
 			t.Errorf("exit %d, %s: %q", code, r.Verdict.RemoteControl, r.Verdict.Summary)
 		}
 	})
+	t.Run("an empty log", func(t *testing.T) {
+		p := filepath.Join(mk("empty"), "xrdp.log")
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, code := scan(t, "logs", p)
+		if code != 2 || len(r.Logs) != 1 || r.Logs[0].Status != "partial" || !strings.HasPrefix(r.Logs[0].Errors[0], "empty file (0 bytes)") {
+			t.Errorf("exit %d, logs %+v", code, r.Logs)
+		}
+	})
 	t.Run("a folder given as a link is walked", func(t *testing.T) {
 		r, code := scan(t, "logs", filepath.Join(dir, "given-link"))
 		if code != 3 || len(finding(t, r, "teamviewer").Incoming) != 1 {

@@ -482,6 +482,13 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 	for _, e := range res.Errors {
 		lf.Errors = append(lf.Errors, e.Error())
 	}
+	if cr.n == 0 && perr == nil {
+		// Tools write start-up lines at once: an empty log was wiped or
+		// has just been rotated; either way it cannot show "no session".
+		e := "empty file (0 bytes): wiped or just rotated; nothing in it to read"
+		lf.Errors = append(lf.Errors, e)
+		res.Errors = append(res.Errors, sessionlog.ParseError{Msg: e})
+	}
 	if bin != nil {
 		if e := bin.result(); e != "" && perr == nil {
 			lf.Errors = append(lf.Errors, e)
