@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -1205,5 +1206,55 @@ func TestPartialLogIsNotClean(t *testing.T) {
 	if f.Conditions.Session.Status != report.Unknown || f.Verdict != report.Indeterminate || code != 2 ||
 		!strings.Contains(f.Conditions.Session.Reason, "read only in part") {
 		t.Errorf("exit %d, %s, session %s: %s", code, f.Verdict, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+	}
+}
+
+// TestRotatedCompressedLogs: logrotate's xrdp.log.2.gz and
+// xrdp-sesman.log.1 in an image are read (the real logs: two logins that
+// got a session, a connection that never logged in, a wrong password), and
+// the evidence's line numbers are those of the decompressed text.
+func TestRotatedCompressedLogs(t *testing.T) {
+	sh := sharedDir(t)
+	xrdp, err := os.ReadFile(filepath.Join(sh, "samples/linux-vnc-rdp/var_log_xrdp.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	logs := filepath.Join(root, "var/log")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(xrdp)
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(logs, "xrdp.log.2.gz"), gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	place(t, filepath.Join(sh, "samples/linux-vnc-rdp/var_log_xrdp-sesman.log"), filepath.Join(logs, "xrdp-sesman.log.1"))
+	r, code := scan(t, "scan", "--root", root, "--os", "linux", "--tz", "UTC")
+	f := finding(t, r, "xrdp")
+	if code != 3 || len(f.Incoming) != 2 || len(f.Attempts) != 2 {
+		t.Fatalf("exit %d, %d sessions, %d attempts", code, len(f.Incoming), len(f.Attempts))
+	}
+	lines := strings.Split(string(xrdp), "\n")
+	checked := 0
+	for _, l := range r.Logs {
+		if strings.HasSuffix(l.Path, "xrdp.log.2.gz") && (l.Compressed != "gzip" || l.Status != "ok" || l.Size != int64(gz.Len())) {
+			t.Errorf("log %+v", l)
+		}
+	}
+	for _, s := range f.Incoming {
+		for _, e := range s.Evidence {
+			if strings.HasSuffix(e.Path, "xrdp.log.2.gz") {
+				if e.Line < 1 || e.Line > len(lines) || !strings.HasPrefix(lines[e.Line-1], strings.TrimSuffix(e.Raw, "…")[:20]) {
+					t.Errorf("line %d %q, text there %q", e.Line, e.Raw, lines[max(e.Line-1, 0)])
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no evidence from the compressed log")
 	}
 }

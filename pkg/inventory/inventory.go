@@ -133,6 +133,10 @@ type LogFile struct {
 	// Shared is true for a log that several tools write to (an event log):
 	// its presence says nothing about this tool; only its records do.
 	Shared bool `json:"shared,omitempty"`
+	// Compressed names the compression of a rotated log ("gzip"): its
+	// evidence's line numbers and offsets are in the decompressed text;
+	// sha256 and size are the file's own.
+	Compressed string `json:"compressed,omitempty"`
 }
 
 // ScannerStatus says how completely a scanner ran.

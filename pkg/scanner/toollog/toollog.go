@@ -7,6 +7,7 @@ package toollog
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -426,7 +427,15 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 		return job{}, false, err
 	}
 	head := make([]byte, 4096)
-	n, _ := io.ReadFull(f, head)
+	var r io.Reader = f
+	if br := bufio.NewReader(f); isGzip(br) {
+		if gz, err := gzip.NewReader(br); err == nil {
+			r = gz // a rotated, compressed log: sniff its text
+		}
+	} else {
+		r = br
+	}
+	n, _ := io.ReadFull(r, head)
 	f.Close()
 	for _, p := range sessionlog.All() {
 		if sn, ok := p.(sessionlog.Sniffer); ok && sn.Sniff(head[:n], base) {
@@ -461,17 +470,40 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 		lf.Modified = &m
 	}
 	h := sha256.New()
-	var w io.Writer = h
+	raw := &countingReader{r: io.TeeReader(f, h)} // the file's own bytes: hash and size
+	var in io.Reader = raw
+	// A rotated log compressed by logrotate (xrdp.log.2.gz): the parser
+	// reads the text, the hash is the file's.
+	var gz *gzip.Reader
+	if br := bufio.NewReader(raw); isGzip(br) {
+		if gz, err = gzip.NewReader(br); err == nil {
+			gz.Multistream(true)
+			lf.Compressed = "gzip"
+			in = gz
+		} else {
+			in = br
+		}
+	} else {
+		in = br
+	}
 	var bin *binaryCheck
 	if j.parser != eventlog.Name { // the text logs
 		bin = &binaryCheck{}
-		w = io.MultiWriter(h, bin)
+		in = io.TeeReader(in, bin)
 	}
-	cr := &countingReader{r: io.TeeReader(f, w)}
+	cr := &countingReader{r: in}
 	res, perr := safeParse(p, sessionlog.Input{Path: j.path, R: cr, Location: env.Location, Modified: mod})
 	// Finish the hash even when the parser stopped early.
 	if _, err := io.Copy(io.Discard, cr); err != nil && perr == nil {
 		perr = fmt.Errorf("read error at offset %d: %w", cr.n, err)
+		if gz != nil {
+			perr = fmt.Errorf("gzip data, at offset %d of the decompressed text: %w", cr.n, err)
+		}
+	}
+	if gz != nil {
+		if _, err := io.Copy(io.Discard, raw); err != nil && perr == nil {
+			perr = fmt.Errorf("read error at offset %d: %w", raw.n, err)
+		}
 	}
 	lf.SHA256 = hexSum(h)
 	lf.Lines, lf.FirstTime, lf.LastTime = res.Lines, res.FirstTime, res.LastTime
@@ -547,3 +579,9 @@ func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 
 // NeedsPrior: log paths are read off the running processes' command lines.
 func (Scanner) NeedsPrior() bool { return true }
+
+// isGzip: the stream starts with gzip's magic bytes.
+func isGzip(br *bufio.Reader) bool {
+	b, _ := br.Peek(2)
+	return len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b
+}
