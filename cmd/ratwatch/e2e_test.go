@@ -1258,3 +1258,22 @@ func TestRotatedCompressedLogs(t *testing.T) {
 		t.Error("no evidence from the compressed log")
 	}
 }
+
+// TestVNCEmptiedLogIsNotClean: x11vnc runs (its start-up lines were
+// written), then its log is emptied: the scan cannot say "no session" — the
+// log of a tool that ran is never empty unless wiped or rotated.
+func TestVNCEmptiedLogIsNotClean(t *testing.T) {
+	srv := x11vncLab(t, lab.VNCOpts{})
+	// X11VNC returns once the server listens: its start-up lines are there.
+	if st, err := os.Stat(srv.LogPath); err != nil || st.Size() == 0 {
+		t.Fatalf("log before: %v", err)
+	}
+	if err := os.Truncate(srv.LogPath, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, code := scan(t, "scan")
+	f := finding(t, r, "x11vnc")
+	if f.Conditions.Session.Status != report.Unknown || !strings.Contains(f.Conditions.Session.Reason, "its log is empty ("+srv.LogPath) || code != 2 {
+		t.Errorf("exit %d, session %s: %s", code, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+	}
+}

@@ -292,6 +292,21 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	// Only the server side running makes control of this PC possible; a
 	// viewer that ran controlled others.
 	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0
+	// Tools write start-up lines at once: a log left empty by a tool that
+	// ran was wiped or just rotated. (One that never ran may have an empty
+	// log its package made: xrdp's postinst does.)
+	if executed {
+		var empty []string
+		for _, l := range t.Logs {
+			if !l.Shared && l.Size == 0 && l.Status == inventory.StatusOK && l.Parser != "wire" {
+				empty = append(empty, l.Path)
+			}
+		}
+		if len(empty) > 0 && len(f.Incoming) == 0 {
+			return report.Condition{Status: report.Unknown,
+				Reason: fmt.Sprintf("it ran, but its log is empty (%s): wiped or just rotated; a session cannot be excluded", strings.Join(empty[:min(len(empty), 3)], ", "))}
+		}
+	}
 	// A log read only in part (a cut chunk, garbage lines, a line too long)
 	// may have held a session in the part not read.
 	var cut []string

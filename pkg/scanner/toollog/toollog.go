@@ -73,6 +73,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 	}
 	osName := env.Source.OS()
 	unlisted := map[string]string{} // folders that could not be listed, once each
+	var bad []inventory.LogFile     // paths seen but not read
 	if len(env.LogPaths) == 0 {
 		for _, sig := range env.Signatures.Signatures {
 			for _, l := range sig.Logs {
@@ -93,8 +94,14 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 							}
 						}
 						for _, m := range ms {
-							if fi, err := env.Source.Stat(m); err == nil && fi.Mode().IsRegular() {
+							fi, err := env.Source.Stat(m)
+							switch {
+							case err == nil && fi.Mode().IsRegular():
 								add(job{m, l.Parser, sig.ID, "signature " + sig.ID + " logs", nil})
+							case err == nil && !fi.IsDir():
+								// A FIFO or device where a tool's log belongs.
+								bad = append(bad, inventory.LogFile{Tool: sig.ID, Parser: l.Parser, Path: m, Status: "unreadable",
+									Errors: []string{source.ErrNotRegular.Error()}, Found: "signature " + sig.ID + " logs"})
 							}
 						}
 					}
@@ -111,7 +118,6 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		}
 	}
 	var unknown []string
-	var bad []inventory.LogFile
 	for _, p := range env.LogPaths {
 		js, unk, b := fromArgument(env, p)
 		for _, j := range js {
@@ -140,8 +146,13 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 			}
 		}
 	}
+	// A file handed over by name that no parser reads was meant as evidence:
+	// it counts as not read (in a folder, other files are just not logs).
+	direct := len(unknown)
 	for _, u := range unknown {
 		inv.Logs = append(inv.Logs, inventory.LogFile{Path: u, Status: "unrecognised", Errors: []string{"no parser recognises this file"}, Found: "argument"})
+		st.Errors = append(st.Errors, u+": handed over, but no parser recognises it: not read")
+		st.Unreadable++
 	}
 	for _, b := range bad {
 		inv.Logs = append(inv.Logs, b)
@@ -159,12 +170,12 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		st.Errors = append(st.Errors, unlisted[p]+" (tool logs in it, if any, were not read)")
 		st.Unreadable++
 	}
-	st.Items = len(jobs) + len(bad) + len(unlisted)
+	st.Items = len(jobs) + len(bad) + len(unlisted) + direct
 	if st.Unreadable > 0 || len(unknown) > 0 {
 		st.Status = inventory.StatusPartial
 		var why []string
-		if n := st.Unreadable - len(unlisted); n > 0 {
-			why = append(why, fmt.Sprintf("%d of %d log files could not be read completely", n, st.Items-len(unlisted)))
+		if n := st.Unreadable - len(unlisted) - direct; n > 0 {
+			why = append(why, fmt.Sprintf("%d of %d log files could not be read completely", n, st.Items-len(unlisted)-direct))
 		}
 		if len(unlisted) > 0 {
 			why = append(why, fmt.Sprintf("%d folders where tool logs may be could not be listed", len(unlisted)))
@@ -514,10 +525,12 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 	for _, e := range res.Errors {
 		lf.Errors = append(lf.Errors, e.Error())
 	}
-	if cr.n == 0 && perr == nil {
-		// Tools write start-up lines at once: an empty log was wiped or
-		// has just been rotated; either way it cannot show "no session".
-		e := "empty file (0 bytes): wiped or just rotated; nothing in it to read"
+	if cr.n == 0 && perr == nil && strings.HasPrefix(j.found, "argument") {
+		// An empty file handed over as a log shows nothing: it was wiped,
+		// just rotated, or never written. (At a tool's default place the
+		// package may have made it empty; the verdict weighs that with
+		// whether the tool ran.)
+		e := "empty file (0 bytes): wiped, just rotated or never written; nothing in it to read"
 		lf.Errors = append(lf.Errors, e)
 		res.Errors = append(res.Errors, sessionlog.ParseError{Msg: e})
 	}
