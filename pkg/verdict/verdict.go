@@ -298,7 +298,7 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	if executed {
 		var empty []string
 		for _, l := range t.Logs {
-			if !l.Shared && l.Size == 0 && l.Status == inventory.StatusOK && l.Parser != "wire" {
+			if !l.Shared && l.Size == 0 && l.Lines == 0 && l.Status == inventory.StatusOK && l.Parser != "wire" {
 				empty = append(empty, l.Path)
 			}
 		}
