@@ -1,6 +1,7 @@
 // Package lineio streams the lines of a tool log in constant memory, whatever
 // its encoding: UTF-8 (with or without BOM), UTF-16LE (with or without BOM, as
-// AnyDesk's connection_trace.txt), NUL-padded (AnyDesk traces), CRLF or LF,
+// AnyDesk's connection_trace.txt), UTF-16BE with its BOM, NUL-padded (AnyDesk
+// traces), CRLF or LF,
 // and a last line without a newline. Each line keeps its 1-based number and
 // the byte offset where it starts in the file, for evidence.
 package lineio
@@ -22,6 +23,7 @@ const MaxLine = 1 << 20
 const (
 	UTF8    = "utf-8"
 	UTF16LE = "utf-16le"
+	UTF16BE = "utf-16be" // only with its byte-order mark (FE FF)
 )
 
 // ErrBinary is returned by Check when the head of a file is not text.
@@ -42,6 +44,8 @@ type Reader struct {
 	u16       []uint16
 	raw       []byte // UTF-16 bytes of the current line
 	rawLen    int    // bytes of the current line read so far (incl. cut ones)
+	prev      byte   // the byte before the last one read in the line
+	last      byte   // the last byte read in the line
 	head      []byte
 }
 
@@ -59,6 +63,10 @@ func NewReader(r io.Reader) *Reader {
 		br.Discard(2)
 		rd.off = 2
 		rd.enc = UTF16LE
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		br.Discard(2)
+		rd.off = 2
+		rd.enc = UTF16BE
 	case looksUTF16LE(head):
 		rd.enc = UTF16LE
 	}
@@ -71,7 +79,7 @@ func (r *Reader) Encoding() string { return r.enc }
 // Check reports ErrBinary (with the offset of the first offending byte) when
 // the start of the file is not text in any supported encoding.
 func (r *Reader) Check() error {
-	if r.enc == UTF16LE {
+	if r.enc != UTF8 {
 		return nil
 	}
 	h := r.head
@@ -139,7 +147,7 @@ func (r *Reader) Next() bool {
 	if r.err != nil {
 		return false
 	}
-	if r.enc == UTF16LE {
+	if r.enc != UTF8 {
 		return r.next16()
 	}
 	return r.next8()
@@ -234,6 +242,15 @@ func (r *Reader) next16() bool {
 			}
 			break
 		}
+		if r.enc == UTF16BE {
+			// 0x0A ends a line as the low byte of a unit (odd offset),
+			// the 0x00 before it already read.
+			if (r.rawLen-1)%2 == 1 && r.prev == 0 {
+				r.raw = r.raw[:max(0, len(r.raw)-2)]
+				break
+			}
+			continue
+		}
 		// chunk ends with 0x0A: a line end only at an even line offset,
 		// followed by 0x00.
 		if (r.rawLen-1)%2 != 0 {
@@ -254,7 +271,11 @@ func (r *Reader) next16() bool {
 	r.n++
 	r.u16 = r.u16[:0]
 	for i := 0; i+1 < len(r.raw); i += 2 {
-		r.u16 = append(r.u16, uint16(r.raw[i])|uint16(r.raw[i+1])<<8)
+		if r.enc == UTF16BE {
+			r.u16 = append(r.u16, uint16(r.raw[i])<<8|uint16(r.raw[i+1]))
+		} else {
+			r.u16 = append(r.u16, uint16(r.raw[i])|uint16(r.raw[i+1])<<8)
+		}
 	}
 	r.line = r.line[:0]
 	for _, ru := range utf16.Decode(r.u16) {
@@ -267,6 +288,14 @@ func (r *Reader) next16() bool {
 
 // appendRaw keeps at most MaxLine bytes of a line, counting all of them.
 func (r *Reader) appendRaw(b []byte) {
+	if n := len(b); n >= 2 {
+		r.prev = b[n-2] // the byte before the last one read (UTF-16BE line ends)
+	} else if n == 1 && r.rawLen > 0 {
+		r.prev = r.last
+	}
+	if len(b) > 0 {
+		r.last = b[len(b)-1]
+	}
 	r.rawLen += len(b)
 	if room := MaxLine - len(r.raw); room > 0 {
 		if len(b) > room {

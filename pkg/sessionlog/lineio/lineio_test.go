@@ -1,6 +1,7 @@
 package lineio
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -116,5 +117,31 @@ func BenchmarkUTF16(b *testing.B) {
 		r := NewReader(strings.NewReader(string(data)))
 		for r.Next() {
 		}
+	}
+}
+
+// UTF-16BE with its byte-order mark (a Connections_incoming.txt saved so):
+// lines end at a 00 0A unit only; a unit whose low byte is 0A (U+010A Ċ)
+// or whose high byte is 0A (U+0A41) is text.
+func TestUTF16BE(t *testing.T) {
+	var b []byte
+	b = append(b, 0xFE, 0xFF)
+	for _, r := range "1660360496\tTestUser\u010a\r\nsecond \u0a41 line\r\nlast" {
+		b = append(b, byte(r>>8), byte(r))
+	}
+	rd := NewReader(bytes.NewReader(b))
+	if rd.Encoding() != UTF16BE || rd.Check() != nil {
+		t.Fatalf("encoding %s, check %v", rd.Encoding(), rd.Check())
+	}
+	var got []string
+	var offs []int64
+	for rd.Next() {
+		got = append(got, string(rd.Bytes()))
+		offs = append(offs, rd.Offset())
+	}
+	want := []string{"1660360496\tTestUser\u010a", "second \u0a41 line", "last"}
+	// Offsets: the BOM (2), then 2 bytes per unit: 20 units + CR LF = 22.
+	if strings.Join(got, "|") != strings.Join(want, "|") || len(offs) != 3 || offs[0] != 2 || offs[1] != 2+2*22 {
+		t.Errorf("lines %q offsets %v", got, offs)
 	}
 }
