@@ -1,8 +1,7 @@
 // Package lineio streams the lines of a tool log in constant memory, whatever
 // its encoding: UTF-8 (with or without BOM), UTF-16LE (with or without BOM, as
 // AnyDesk's connection_trace.txt), UTF-16BE with its BOM, NUL-padded (AnyDesk
-// traces), CRLF or LF,
-// and a last line without a newline. Each line keeps its 1-based number and
+// traces), CRLF or LF, and a last line without a newline. Each line keeps its 1-based number and
 // the byte offset where it starts in the file, for evidence.
 package lineio
 
