@@ -226,6 +226,10 @@ func (j *joiner) finish() []session.Record {
 		case r.attempt && r.r.Tool == ToolRDP && r.count > 1:
 			r.note(fmt.Sprintf("%d listener connections grouped (at most %s apart)", r.count, listenerWindow))
 		}
+		if r.r.Tool == ToolRDP && r.hasRCM && !r.hasSec && !r.hasLSM && !r.attempt {
+			// What 1149 proves, and what it does not.
+			r.note("RCM 1149: the user's credentials were accepted (network-level authentication); the logon itself (Security 4624 type 10, LocalSessionManager 21) is not in this log")
+		}
 		if r.computer != "" {
 			r.r.Host = r.computer
 			r.note("computer: " + r.computer)
