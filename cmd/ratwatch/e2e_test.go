@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/ratwatch/ratwatch/internal/shared"
 	"io/fs"
 	"net"
@@ -1275,5 +1276,52 @@ func TestVNCEmptiedLogIsNotClean(t *testing.T) {
 	f := finding(t, r, "x11vnc")
 	if f.Conditions.Session.Status != report.Unknown || !strings.Contains(f.Conditions.Session.Reason, "its log is empty ("+srv.LogPath) || code != 2 {
 		t.Errorf("exit %d, session %s: %s", code, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+	}
+}
+
+// TestVNCTwoClientsOneLeaves: two viewers from 127.0.0.1 on a shared x11vnc;
+// the second leaves. x11vnc's "Client 127.0.0.1 gone" names no port, so the
+// log alone cannot say which left; the socket table can: the first viewer's
+// session is active, the second's has ended.
+func TestVNCTwoClientsOneLeaves(t *testing.T) {
+	srv := x11vncLab(t, lab.VNCOpts{})
+	// Viewers that only ask for screen updates: both are past the
+	// handshake, with nothing in the log to tell them apart.
+	view := func() *rfb.Client {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := rfb.Dial(ctx, srv.Addr(), rfb.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.FramebufferUpdateRequest(false, 0, 0, 10, 10); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c1 := view()
+	srv.WaitLog(t, "client_set_net", 5*time.Second)
+	c2 := view()
+	p1, p2 := clientPort(c1), clientPort(c2)
+	lab.WaitEstablished(t, p1, srv.Port)
+	srv.WaitLog(t, fmt.Sprintf("127.0.0.1:%d", p2), 5*time.Second)
+	c2.Close()
+	srv.WaitLog(t, "Client 127.0.0.1 gone", 5*time.Second)
+
+	r, _ := scan(t, "scan")
+	f := finding(t, r, "x11vnc")
+	s1, s2 := sessionFrom(f.Incoming, p1), sessionFrom(f.Incoming, p2)
+	if s1 == nil || s2 == nil {
+		t.Fatalf("sessions %d and %d not both found", p1, p2)
+	}
+	if !s1.Open || s1.End != nil || !slices.ContainsFunc(s1.Notes, func(n string) bool { return strings.HasPrefix(n, "active:") }) {
+		t.Errorf("first viewer (%d, connected): open %v end %v notes %q", p1, s1.Open, s1.End, s1.Notes)
+	}
+	if s2.Open || s2.End == nil {
+		t.Errorf("second viewer (%d, gone): open %v end %v notes %q", p2, s2.Open, s2.End, s2.Notes)
+	}
+	if f.State != "session-active" || r.Verdict.ActiveSessions != 1 {
+		t.Errorf("state %s, %d active", f.State, r.Verdict.ActiveSessions)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,6 +111,9 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 	// Which incoming sessions are live now: an open record whose peer holds
 	// an inbound connection to the tool right now.
 	active := 0
+	if c.Live {
+		reopenLive(f.Incoming, inbound, servers)
+	}
 	for i := range f.Incoming {
 		r := &f.Incoming[i]
 		if !r.Open {
@@ -613,4 +617,67 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 	}
 	slices.SortStableFunc(ev, func(a, b report.TimelineEvent) int { return a.Time.Compare(b.Time) })
 	return ev
+}
+
+// reopenLive: a record the log ended whose very connection (address and
+// port) is open now to the process serving it. A log whose disconnect line
+// names only the address (x11vnc's "Client 127.0.0.1 gone") may have given
+// the end to the wrong one of two clients from one address; the socket table
+// says which is still there. Only a record that began while that process ran
+// and is the last one of that address and port is reopened (a port reused
+// after a restart is another connection); its evidence is kept and a note
+// says why.
+func reopenLive(rs []session.Record, inbound []match.SockMatch, servers []match.ProcMatch) {
+	started := map[int32]time.Time{}
+	for _, p := range servers {
+		if p.P.Started != nil {
+			started[p.P.PID] = *p.P.Started
+		}
+	}
+	last := map[string]int{} // ip:port -> the latest record's index
+	for i := range rs {
+		r := &rs[i]
+		if r.RemotePort == 0 || r.RemoteIP == "" || r.Start == nil {
+			continue
+		}
+		k := r.RemoteIP + "|" + strconv.FormatUint(uint64(r.RemotePort), 10)
+		if j, ok := last[k]; !ok || rs[j].Start.Before(*r.Start) {
+			last[k] = i
+		}
+	}
+	for _, i := range last {
+		r := &rs[i]
+		if r.Open || r.End == nil {
+			continue
+		}
+		sm, ok := liveSocketFor(r, inbound)
+		if !ok || sm.S.RemotePort != r.RemotePort {
+			continue
+		}
+		if st, ok := started[sm.S.PID]; !ok || r.Start.Before(st) {
+			continue
+		}
+		end := r.End
+		r.Notes = append(r.Notes, fmt.Sprintf("the log gave this connection an end at %s, but %s:%d is connected now: the disconnect line names no port and belonged to another client from the same address (what the log counted at that disconnect, such as input events, may be that client's too)",
+			end.UTC().Format(time.RFC3339), r.RemoteIP, r.RemotePort))
+		r.End, r.Duration, r.Open = nil, "", true
+		// The one other client of that address still without an end, and
+		// not connected now, is the one that left then.
+		var other *session.Record
+		n := 0
+		for j := range rs {
+			o := &rs[j]
+			if j != i && o.Open && o.End == nil && sameIP(o.RemoteIP, r.RemoteIP) && o.Start != nil && !o.Start.After(*end) {
+				if _, live := liveSocketFor(o, inbound); !live {
+					other, n = o, n+1
+				}
+			}
+		}
+		if n == 1 {
+			other.End, other.Open = end, false
+			other.Finish()
+			other.Notes = append(other.Notes, fmt.Sprintf("end %s: the disconnect the log gave to %s:%d, which is connected now; this client is not",
+				end.UTC().Format(time.RFC3339), r.RemoteIP, r.RemotePort))
+		}
+	}
 }
