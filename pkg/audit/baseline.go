@@ -180,7 +180,42 @@ func itemsOf(f *report.Finding) findingItems {
 				Label: fmt.Sprintf("%s %s session %s", f.Tool.Name, report.SessionGroups[g], sessionWords(s)), Attrs: attrs})
 		}
 	}
+	distinct(&fi, f)
 	return fi
+}
+
+// distinct gives sessions of one finding that share a fingerprint (two
+// viewers from one address in one minute; a wrong password and the right
+// one) fingerprints of their own: the remote port when they differ in it,
+// else their order. One item per fingerprint is kept in the baseline, so a
+// shared one made the next run report a false change.
+func distinct(fi *findingItems, f *report.Finding) {
+	type ref struct{ g, k int }
+	by := map[string][]ref{}
+	lists := f.Lists()
+	for g := range fi.sessions {
+		for k := range fi.sessions[g] {
+			fp := fi.sessions[g][k].Fingerprint
+			by[fp] = append(by[fp], ref{g, k})
+		}
+	}
+	for fp, refs := range by {
+		if len(refs) < 2 {
+			continue
+		}
+		ports := map[uint32]int{}
+		for _, r := range refs {
+			ports[lists[r.g][r.k].RemotePort]++
+		}
+		for i, r := range refs {
+			p := lists[r.g][r.k].RemotePort
+			extra := "#" + strconv.Itoa(i+1)
+			if p != 0 && ports[p] == 1 {
+				extra = "port " + strconv.FormatUint(uint64(p), 10)
+			}
+			fi.sessions[r.g][r.k].Fingerprint = Fingerprint(ItemSession, fp, extra)
+		}
+	}
 }
 
 // ephemeralPorts is where the dynamic port ranges start (Linux 32768,
@@ -262,7 +297,8 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 		}
 		// Sessions.
 		audits := [4]*[]report.ItemAudit{&a.Incoming, &a.Attempts, &a.Outgoing, &a.Undirected}
-		newCount := [4]int{}
+		newCount, changedCount := [4]int{}, [4]int{}
+		var firstChange [4]string
 		for g := range fi.sessions {
 			if len(*audits[g]) < len(fi.sessions[g]) {
 				grown := make([]report.ItemAudit, len(fi.sessions[g]))
@@ -284,6 +320,9 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 					ia.Change = report.ChangeUnchanged
 					if len(ia.Changes) > 0 {
 						ia.Change = report.ChangeChanged
+						if changedCount[g]++; changedCount[g] == 1 {
+							firstChange[g] = strings.Join(ia.Changes, ", ")
+						}
 					}
 				}
 				if ia.Change == report.ChangeNew && g != 2 { // all but outgoing
@@ -292,9 +331,22 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 			}
 		}
 		if had {
+			words := [4]string{"incoming session", "attempt", "outgoing session", "session of unknown direction"}
 			for g, n := range newCount {
 				if n > 0 {
-					a.Changes = append(a.Changes, fmt.Sprintf("%d new %s", n, plural(n, [4]string{"incoming session", "attempt", "outgoing session", "session of unknown direction"}[g])))
+					a.Changes = append(a.Changes, fmt.Sprintf("%d new %s", n, plural(n, words[g])))
+				}
+			}
+			// A session that changed (an attempt that became a session, a
+			// session that ended) changes its finding too: rules on finding
+			// lines and on the counts must see it.
+			for g, n := range changedCount {
+				if n > 0 {
+					w := fmt.Sprintf("%d %s changed (%s", n, plural(n, words[g]), firstChange[g])
+					if n > 1 {
+						w += ", …"
+					}
+					a.Changes = append(a.Changes, w+")")
 				}
 			}
 		}

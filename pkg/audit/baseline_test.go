@@ -177,3 +177,50 @@ func TestBaselineSaveLoad(t *testing.T) {
 		t.Errorf("corrupt baseline not kept aside: %v", m)
 	}
 }
+
+// Two sessions of one peer in one minute (two viewers from one address; a
+// wrong password, then the right one) are two baseline items: an identical
+// second run reports both unchanged, not a change every run. A session that
+// changes (an attempt that became a session) changes its finding and the
+// counts too.
+func TestSessionsOfOnePeerInOneMinute(t *testing.T) {
+	base := audittest.Merge(audittest.X11VNC(7001, "root"), inventory.Inventory{Sessions: []session.Record{
+		audittest.Session("x11vnc", session.Incoming, session.Established, "2026-02-01T11:30:01Z", "2026-02-01T11:30:40Z", "", "127.0.0.1", 55570, "", "/tmp/x.log", 7),
+		audittest.Session("x11vnc", session.Incoming, session.Established, "2026-02-01T11:30:02Z", "", "", "127.0.0.1", 55586, "", "/tmp/x.log", 20),
+		audittest.Session("x11vnc", session.Incoming, session.AttemptOnly, "2026-02-01T11:30:05Z", "2026-02-01T11:30:05Z", "", "127.0.0.1", 0, "", "/tmp/x.log", 30),
+	}})
+	r1, b1 := run(t, base, nil, "2026-02-01T12:00:00Z", allowVNC)
+	f := finding(t, r1, "x11vnc")
+	fps := map[string]bool{}
+	for _, l := range f.Audit.Lists() {
+		for _, ia := range l {
+			fps[ia.Fingerprint] = true
+		}
+	}
+	if len(fps) != 3 {
+		t.Fatalf("%d fingerprints for 3 sessions", len(fps))
+	}
+	r2, b2 := run(t, base, b1, "2026-02-01T13:00:00Z", allowVNC)
+	f = finding(t, r2, "x11vnc")
+	if f.Audit.Change != report.ChangeUnchanged || r2.Audit.Counts.Changed != 0 {
+		t.Errorf("identical run: %s %q", f.Audit.Change, f.Audit.Changes)
+	}
+	for _, l := range f.Audit.Lists() {
+		for _, ia := range l {
+			if ia.Change != report.ChangeUnchanged {
+				t.Errorf("session %s: %s %q", ia.Fingerprint, ia.Change, ia.Changes)
+			}
+		}
+	}
+	// The attempt turns out to have got in (a later log line): the session
+	// changed, and so did its finding.
+	later := audittest.Merge(audittest.X11VNC(7001, "root"), inventory.Inventory{Sessions: []session.Record{
+		base.Sessions[0], base.Sessions[1],
+		audittest.Session("x11vnc", session.Incoming, session.Established, "2026-02-01T11:30:05Z", "2026-02-01T11:30:05Z", "", "127.0.0.1", 0, "", "/tmp/x.log", 30),
+	}})
+	r3, _ := run(t, later, b2, "2026-02-01T14:00:00Z", allowVNC)
+	f = finding(t, r3, "x11vnc")
+	if f.Audit.Change != report.ChangeChanged || r3.Audit.Counts.Changed != 1 || !strings.Contains(strings.Join(f.Audit.Changes, "\n"), "changed (") {
+		t.Errorf("run 3: %s %q, counts %+v", f.Audit.Change, f.Audit.Changes, r3.Audit.Counts)
+	}
+}
