@@ -149,6 +149,18 @@ func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile f
 					out[k].AllowedBy = append(out[k].AllowedBy, ec.e.Ref())
 				}
 			}
+			if !cov[k] {
+				// Each session line says why it is not allowed.
+				why := "no policy entry for " + f.Tool.ID
+				if len(live) > 0 {
+					ids := make([]string, len(live))
+					for i, ec := range live {
+						ids[i] = ec.e.Ref().ID
+					}
+					why = "not covered by policy entry " + strings.Join(ids, ", ") + " (its users, addresses, IDs or times do not match this session)"
+				}
+				out[k].NotAllowed = append(out[k].NotAllowed, why)
+			}
 			for _, ec := range expired {
 				if pick(ec.c)[k] {
 					ref := ec.e.Ref()
@@ -208,6 +220,14 @@ func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile f
 		}
 	}
 	a.Allowed = len(a.NotAllowed) == 0
+	if !a.Allowed && len(a.AllowedBy) > 0 {
+		// An entry that allows only part of the finding does not allow the
+		// finding: a rule "allowed_by set ⇒ approved" must not hide it.
+		for _, r := range a.AllowedBy {
+			a.NotAllowed = append(a.NotAllowed, fmt.Sprintf("entry %s allows only part of it (each session and process line says which)", r.ID))
+		}
+		a.AllowedBy = nil
+	}
 	if a.Allowed {
 		a.NotAllowed = nil
 		f.Suppressed = nil

@@ -12,6 +12,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/exitcode"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/session"
 )
 
 var now = *audittest.T("2026-06-01T12:00:00Z")
@@ -296,5 +297,36 @@ func TestNoPolicyAllowsNothing(t *testing.T) {
 	f := finding(t, r, "x11vnc")
 	if f.Audit.Allowed || f.Audit.NotAllowed[0] != "no policy entry for x11vnc" {
 		t.Errorf("%+v", f.Audit)
+	}
+}
+
+// An entry that allows x11vnc from 10.20.0.0/24 does not allow a session
+// from elsewhere: that session's line says why, and the finding names no
+// allowed_by (a rule "allowed_by set ⇒ approved" would hide it).
+func TestPartlyAllowedFinding(t *testing.T) {
+	inv := audittest.Merge(audittest.X11VNC(7001, "root"), inventory.Inventory{Sessions: []session.Record{
+		audittest.Session("x11vnc", session.Incoming, session.Established, "2026-02-01T11:30:00Z", "", "", "10.20.0.7", 40001, "", "/tmp/x.log", 7),
+		audittest.Session("x11vnc", session.Incoming, session.Established, "2026-02-01T11:40:00Z", "", "", "203.0.113.9", 40002, "", "/tmp/x.log", 9),
+	}})
+	r := judged(t, inv, "pc-1", `
+  - id: xv-jump
+    tool: x11vnc
+    instance: {remote_ip: 10.20.0.0/24}
+    reason: the jump host's support sessions
+    expires: never
+`)
+	f := finding(t, r, "x11vnc")
+	if f.Audit.Allowed || len(f.Audit.AllowedBy) != 0 || !strings.Contains(strings.Join(f.Audit.NotAllowed, "\n"), "entry xv-jump allows only part of it") {
+		t.Errorf("finding: allowed %v by %v, not allowed %q", f.Audit.Allowed, f.Audit.AllowedBy, f.Audit.NotAllowed)
+	}
+	got := map[string]report.ItemAudit{}
+	for i, s := range f.Incoming {
+		got[s.RemoteIP] = f.Audit.Incoming[i]
+	}
+	if a := got["10.20.0.7"]; !a.Allowed || len(a.AllowedBy) != 1 || a.AllowedBy[0].ID != "xv-jump" || len(a.NotAllowed) != 0 {
+		t.Errorf("jump host session: %+v", a)
+	}
+	if a := got["203.0.113.9"]; a.Allowed || len(a.AllowedBy) != 0 || len(a.NotAllowed) != 1 || !strings.Contains(a.NotAllowed[0], "not covered by policy entry xv-jump") {
+		t.Errorf("other session: %+v", a)
 	}
 }
