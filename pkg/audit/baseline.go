@@ -369,6 +369,12 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 	}
 	if prev != nil {
 		last := prev.WrittenAt
+		goneWith := map[string][]string{} // tool -> labels of its sessions, when the tool is gone
+		for _, o := range prev.Items {
+			if o.Kind == ItemSession && !current[o.Fingerprint] && !current[FindingFingerprint(o.Tool)] {
+				goneWith[o.Tool] = append(goneWith[o.Tool], o.Label)
+			}
+		}
 		for _, o := range prev.Items {
 			if current[o.Fingerprint] || (o.Kind != ItemFinding && o.Kind != ItemSession) {
 				continue
@@ -384,6 +390,13 @@ func Compare(r *report.Report, prev *Baseline, now time.Time) *Baseline {
 			}
 			if o.Kind == ItemSession {
 				g.Label += " (no longer in the logs: rotated or deleted)"
+			}
+			if o.Kind == ItemFinding {
+				if s := goneWith[o.Tool]; len(s) > 50 {
+					g.Sessions = append(s[:50:50], fmt.Sprintf("… and %d more", len(s)-50))
+				} else {
+					g.Sessions = s
+				}
 			}
 			info.Gone = append(info.Gone, g)
 		}

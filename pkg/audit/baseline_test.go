@@ -135,6 +135,10 @@ func TestCompareNewChangedGone(t *testing.T) {
 	if g := r5.Audit.Gone[0]; g.LastSeen == nil || !g.LastSeen.Equal(b4.WrittenAt) || g.Last["state"] != "session-past" {
 		t.Errorf("gone item: %+v", g)
 	}
+	// Its session goes with it, named in that line.
+	if s := r5.Audit.Gone[0].Sessions; len(s) != 1 || !strings.Contains(s[0], "192.0.2.10") {
+		t.Errorf("gone with the tool: %q", s)
+	}
 	// A session that leaves the logs while the tool stays is gone by itself.
 	r6, _ := run(t, installed, b4, "2026-03-02T01:00:00Z", allowVNC)
 	if len(r6.Audit.Gone) != 1 || r6.Audit.Gone[0].Kind != "session" || !strings.Contains(r6.Audit.Gone[0].Label, "rotated or deleted") {

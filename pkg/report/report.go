@@ -370,4 +370,8 @@ type GoneItem struct {
 	FirstSeen   *time.Time        `json:"first_seen,omitempty"`
 	LastSeen    *time.Time        `json:"last_seen,omitempty"`
 	Last        map[string]string `json:"last,omitempty"` // attributes when last seen
+	// Sessions: a tool gone with its sessions lists them here (their
+	// labels, at most 50 and "… and N more"): logs that vanish with a tool
+	// are worth seeing one by one.
+	Sessions []string `json:"sessions,omitempty"`
 }
