@@ -283,9 +283,13 @@ func appendLines(path string, lines [][]byte) error {
 			return err
 		}
 	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
+	// Only a regular file can be synced (a pipe or /dev/stdout says
+	// EINVAL; the lines were delivered).
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+		if err := fh.Sync(); err != nil {
+			fh.Close()
+			return err
+		}
 	}
 	return fh.Close()
 }

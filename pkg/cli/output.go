@@ -20,7 +20,7 @@ type outputFlags struct {
 
 func (o *outputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.format, "output", "o", "", "output format: "+fmt.Sprint(encode.Names())+" (default: table on a terminal, json otherwise)")
-	cmd.Flags().StringVar(&o.file, "file", "", "write the report to this file (atomically) instead of standard output")
+	cmd.Flags().StringVar(&o.file, "file", "", "write the report to this file instead of standard output (replaced atomically; audit -o ndjson/ecs append to it)")
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "found", "lowest level that gives a non-zero exit: "+fmt.Sprint(exitcode.Levels)+"; indeterminate always gives 2")
 }
 
