@@ -51,6 +51,26 @@ func TestCLIPolicyErrorsAndCheck(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "ok: ../../docs/examples/policy.yaml:") {
 		t.Errorf("--check-policy: %v", r)
 	}
+	// A partial run against the baseline of full runs; a state folder
+	// others may write to (its baseline could be forged): refused, exit 1.
+	r = ratwatch(t, "audit", "--state", filepath.Join(dir, "st2"), "--only", "processes")
+	if r.code != 1 || !strings.Contains(r.stderr, "--only / --skip would report what they leave out as gone") {
+		t.Errorf("--only: %v", r)
+	}
+	open := filepath.Join(dir, "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	r = ratwatch(t, "audit", "--state", open)
+	if r.code != 1 || !strings.Contains(r.stderr, "is writable by others (mode 0777)") {
+		t.Errorf("world-writable state: %v", r)
+	}
+	if _, err := os.Stat(filepath.Join(open, audit.BaselineFile)); err == nil {
+		t.Error("a baseline was written into the unsafe state folder")
+	}
 }
 
 // Two audits started at once on one state directory never both run at the

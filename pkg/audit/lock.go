@@ -132,6 +132,11 @@ func staleReason(h LockInfo, host string, o LockOptions) string {
 	if age > o.MaxAge {
 		return fmt.Sprintf("it is %s old, more than the maximum %s", age.Round(time.Second), o.MaxAge)
 	}
+	if age < -o.MaxAge {
+		// Dated beyond the maximum age in the future (a clock set wrong, a
+		// forged lock): it would block every audit until then.
+		return fmt.Sprintf("it is dated %s in the future, more than the maximum age %s", (-age).Round(time.Second), o.MaxAge)
+	}
 	if h.Hostname == host && h.PID > 0 && !o.Alive(h.PID, h.StartedAt) {
 		return fmt.Sprintf("pid %d is no longer running", h.PID)
 	}

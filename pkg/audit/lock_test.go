@@ -137,6 +137,19 @@ func TestLockStaleByAgeAndLiveHolder(t *testing.T) {
 	if _, _, err := audit.AcquireLock(dir, audit.LockOptions{}); !errors.As(err, &le) {
 		t.Errorf("other host's fresh lock: %v", err)
 	}
+	// Dated more than the maximum age in the future (a clock set wrong, a
+	// forged lock): it would block every audit until then; taken over. One
+	// a little ahead (clock skew) still holds.
+	writeLock(t, dir, audit.LockInfo{PID: deadPID(t), StartedAt: time.Now().Add(30 * time.Minute), Hostname: "other-host"})
+	if _, _, err := audit.AcquireLock(dir, audit.LockOptions{MaxAge: 3 * time.Hour}); !errors.As(err, &le) {
+		t.Errorf("lock 30 minutes ahead: %v", err)
+	}
+	writeLock(t, dir, audit.LockInfo{PID: deadPID(t), StartedAt: time.Now().Add(400 * 24 * time.Hour), Hostname: "other-host"})
+	l, note, err = audit.AcquireLock(dir, audit.LockOptions{MaxAge: 3 * time.Hour})
+	if err != nil || !strings.Contains(note, "in the future, more than the maximum age 3h0m0s") {
+		t.Fatalf("lock a year ahead: %v %q", err, note)
+	}
+	l.Release()
 }
 
 // The pid of the lock is alive but started after the lock was written: the

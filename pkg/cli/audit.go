@@ -80,11 +80,19 @@ line) and/or --syslog. See docs/audit.md.`,
 					return fmt.Errorf("--syslog-server %q: want NETWORK:ADDRESS (udp:loghost:514, tcp:10.0.0.5:514, unixgram:/dev/log)", syslogServer)
 				}
 			}
+			if len(f.only)+len(f.skip) > 0 {
+				// The baseline is of full runs: what a partial run leaves
+				// out would be reported gone, then new again.
+				return errors.New("audit compares with the baseline of full runs: --only / --skip would report what they leave out as gone (use scan for a partial look)")
+			}
 			if stateDir == "" {
 				stateDir = defaultStateDir()
 			}
 			if err := os.MkdirAll(stateDir, 0o700); err != nil {
 				return fmt.Errorf("--state: %w", err)
+			}
+			if err := stateDirSafe(stateDir); err != nil {
+				return err
 			}
 			lock, lockNote, err := audit.AcquireLock(stateDir, audit.LockOptions{MaxAge: lockMaxAge, Command: strings.Join(os.Args, " ")})
 			if err != nil {
@@ -347,4 +355,21 @@ func refList(refs []report.AllowRef) string {
 		ids[i] = r.ID
 	}
 	return strings.Join(ids, ", ")
+}
+
+// stateDirSafe refuses a state folder others may write to: anyone could
+// forge the baseline (hiding a new session as "unchanged") or block audits
+// with a lock.
+func stateDirSafe(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // ACLs, not mode bits
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	if m := st.Mode().Perm(); m&0o022 != 0 {
+		return fmt.Errorf("--state %s is writable by others (mode %04o): anyone could forge its baseline or block audits with a lock; chmod go-w it", dir, m)
+	}
+	return nil
 }
