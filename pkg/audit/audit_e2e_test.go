@@ -178,6 +178,32 @@ func TestE2EX11VNCAudit(t *testing.T) {
 	if a := x11(lines)["audit"].(map[string]any); a["change"] != "unchanged" {
 		t.Errorf("run 4 x11vnc: %v", a)
 	}
+
+	// 5. x11vnc stops (by its pid). Its log (-o, not a default place) was
+	// found through the process's command line; the audit remembers it and
+	// reads it again: the session is still there, unchanged, not "gone".
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, lines = audit(valid, filepath.Join(work, "5.ndjson"))
+	sess = ours(lines)
+	if len(sess) != 1 || sess[0]["audit"].(map[string]any)["fingerprint"] != sa["fingerprint"] {
+		t.Fatalf("run 5: %d sessions of our log after x11vnc stopped", len(sess))
+	}
+	for _, l := range lines {
+		if l["type"] == "gone" && strings.Contains(fmt.Sprint(l["gone"]), "rotated or deleted") {
+			t.Errorf("run 5: %v", l["gone"])
+		}
+	}
+	found := ""
+	for _, lg := range x11(lines)["finding"].(map[string]any)["logs"].([]any) {
+		if m := lg.(map[string]any); m["path"] == srv.LogPath {
+			found = m["found"].(string)
+		}
+	}
+	if !strings.HasPrefix(found, "remembered by an earlier audit (first found: command line of pid ") {
+		t.Errorf("run 5: log found %q", found)
+	}
 }
 
 // notAllowed lists the findings an audit did not allow, for failure messages.

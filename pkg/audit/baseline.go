@@ -17,6 +17,8 @@ import (
 
 	"github.com/ratwatch/ratwatch/pkg/encode"
 	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/scanner"
+	"github.com/ratwatch/ratwatch/pkg/scanner/toollog"
 	"github.com/ratwatch/ratwatch/pkg/session"
 )
 
@@ -33,6 +35,40 @@ type Baseline struct {
 	ScanID    string    `json:"scan_id"`
 	Host      string    `json:"host"`
 	Items     []Item    `json:"items"`
+	// Logs found through a process's command line or a configuration
+	// (x11vnc -o FILE): the next audits read them while they exist, so a
+	// session does not turn "gone" when the process ends.
+	Logs []scanner.KnownLog `json:"logs,omitempty"`
+}
+
+// KnownLogs are the logs the next audit reads again: those of this run
+// found through a process or a configuration, and those remembered before
+// that still exist (they were read again in this run).
+func KnownLogs(r *report.Report, prev *Baseline) []scanner.KnownLog {
+	before := map[string]scanner.KnownLog{}
+	if prev != nil {
+		for _, k := range prev.Logs {
+			before[k.Path] = k
+		}
+	}
+	var out []scanner.KnownLog
+	seen := map[string]bool{}
+	for _, l := range r.Logs {
+		if seen[l.Path] || l.Status == "unreadable" || l.Parser == "" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(l.Found, toollog.RememberedPrefix):
+			if k, ok := before[l.Path]; ok {
+				out = append(out, k)
+				seen[l.Path] = true
+			}
+		case strings.HasPrefix(l.Found, "command line of pid") || strings.HasPrefix(l.Found, "configuration "):
+			out = append(out, scanner.KnownLog{Path: l.Path, Parser: l.Parser, Tool: l.Tool, Found: l.Found})
+			seen[l.Path] = true
+		}
+	}
+	return out
 }
 
 // Item kinds.

@@ -17,6 +17,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/engine"
 	"github.com/ratwatch/ratwatch/pkg/exitcode"
 	"github.com/ratwatch/ratwatch/pkg/report"
+	"github.com/ratwatch/ratwatch/pkg/scanner"
 	"github.com/ratwatch/ratwatch/pkg/source"
 )
 
@@ -111,8 +112,12 @@ line) and/or --syslog. See docs/audit.md.`,
 			if err != nil {
 				return err
 			}
+			var known []scanner.KnownLog
+			if prev != nil {
+				known = prev.Logs
+			}
 			r, err := engine.Run(cmd.Context(), engine.Options{Command: "audit", Source: source.Live(), Signatures: set,
-				Location: loc, FailOn: f.out.failOn, Only: f.only, Skip: f.skip})
+				Location: loc, FailOn: f.out.failOn, Only: f.only, Skip: f.skip, KnownLogs: known})
 			if err != nil {
 				return err
 			}
@@ -139,6 +144,7 @@ line) and/or --syslog. See docs/audit.md.`,
 			}
 			pol.Judge(r, now, os.ReadFile)
 			next := audit.Compare(r, prev, now)
+			next.Logs = audit.KnownLogs(r, prev)
 			r.ExitCode = exitcode.ForAudit(r.Verdict, r.Findings, f.out.failOn)
 
 			if err := writeAudit(cmd, f.out, format, useSyslog, syslogServer, r); err != nil {

@@ -36,6 +36,9 @@ type Options struct {
 	Signatures *signature.Set
 	// LogPaths: parse only these files/folders as tool logs (ratwatch logs).
 	LogPaths []string
+	// KnownLogs: logs an earlier audit found through processes or
+	// configurations, read again while they exist.
+	KnownLogs []scanner.KnownLog
 	// Only/Skip select scanners by name.
 	Only, Skip []string
 	Location   *time.Location
@@ -72,7 +75,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	hostc := make(chan report.HostInfo, 1)
 	go func() { hostc <- hostInfo(ctx, o.Source) }()
 
-	env := &scanner.Env{Source: o.Source, Signatures: o.Signatures, Location: o.Location, LogPaths: o.LogPaths}
+	env := &scanner.Env{Source: o.Source, Signatures: o.Signatures, Location: o.Location, LogPaths: o.LogPaths, KnownLogs: o.KnownLogs}
 	var list []scanner.Scanner
 	if !o.NoScanners {
 		list = scanner.Select(scanners.All(), o.Source, o.Only, o.Skip)

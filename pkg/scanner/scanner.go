@@ -27,6 +27,18 @@ type Env struct {
 	Location *time.Location
 	// LogPaths are extra files or folders to parse as tool logs.
 	LogPaths []string
+	// KnownLogs are logs an earlier audit found through a process's command
+	// line or a configuration (x11vnc -o FILE): read again while they exist,
+	// so a session does not vanish from the report when the process ends.
+	KnownLogs []KnownLog
+}
+
+// KnownLog is a log file remembered from an earlier run.
+type KnownLog struct {
+	Path   string `json:"path"`
+	Parser string `json:"parser"`
+	Tool   string `json:"tool"`
+	Found  string `json:"found"` // how it was found first
 }
 
 // Scanner collects one kind of fact.

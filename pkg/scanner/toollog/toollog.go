@@ -116,6 +116,11 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		for _, j := range fromConfigs(env) {
 			add(j)
 		}
+		for _, k := range env.KnownLogs {
+			if fi, err := env.Source.Stat(k.Path); err == nil && fi.Mode().IsRegular() {
+				add(job{k.Path, k.Parser, k.Tool, RememberedPrefix + k.Found + ")", nil})
+			}
+		}
 	}
 	var unknown []string
 	for _, p := range env.LogPaths {
@@ -598,3 +603,8 @@ func isGzip(br *bufio.Reader) bool {
 	b, _ := br.Peek(2)
 	return len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b
 }
+
+// RememberedPrefix starts the Found of a log read because an earlier audit
+// found it ("remembered by an earlier audit (first found: command line of
+// pid 4242)").
+const RememberedPrefix = "remembered by an earlier audit (first found: "
