@@ -317,7 +317,7 @@ func TestVNCWrongPasswordNotEstablished(t *testing.T) {
 	// With the host lock held, this server is the only remote-access
 	// server running: the host has a tool and an attempt, no session.
 	if code != 2 || r.Verdict.RemoteControl != report.NotEstablished || r.Verdict.Leak != "not through remote control" {
-		t.Errorf("exit %d verdict %s: %s", code, r.Verdict.RemoteControl, r.Verdict.Summary)
+		t.Errorf("exit %d verdict %s: %s (%q)", code, r.Verdict.RemoteControl, r.Verdict.Summary, r.Verdict.Reasons)
 	}
 	f := finding(t, r, "x11vnc")
 	if f.Verdict != report.NotEstablished || f.State != "attempted" {

@@ -654,7 +654,9 @@ func reopenLive(rs []session.Record, inbound []match.SockMatch, servers []match.
 		if !ok || sm.S.RemotePort != r.RemotePort {
 			continue
 		}
-		if st, ok := started[sm.S.PID]; !ok || r.Start.Before(st) {
+		// Log times are whole seconds: a client that came within the
+		// second the process started is logged "before" it.
+		if st, ok := started[sm.S.PID]; !ok || r.Start.Before(st.Add(-2*time.Second)) {
 			continue
 		}
 		end := r.End
