@@ -70,6 +70,11 @@ func tryFlock(path string, how int) (*os.File, bool) {
 // lock, waiting (bounded) while another binary or another test of this
 // binary holds HostLock. The release is registered in t.Cleanup, so it runs
 // after the process's own stop (cleanups run last-in first-out).
+// Shared holds the host lock shared until t ends, like a lab process: for
+// tests that start processes outside the lab (Wine programs), so a test
+// holding HostLock never sees them.
+func Shared(t testing.TB) { acquireShared(t) }
+
 func acquireShared(t testing.TB) {
 	t.Helper()
 	name := t.Name()

@@ -15,6 +15,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"github.com/ratwatch/ratwatch/internal/lab"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -46,6 +47,10 @@ func New(t testing.TB) *Prefix {
 		t.Skip("wine tests run on Linux")
 	}
 	NeedTools(t, "wine", "wineboot", "wineserver", "x86_64-w64-mingw32-gcc")
+	// Programs run under this prefix (test executables named like remote
+	// tools among them) are processes of this host: a test that scans the
+	// whole host with lab.HostLock must not see them.
+	lab.Shared(t)
 	start := time.Now()
 	tmpl, err := template()
 	if err != nil {
