@@ -141,6 +141,11 @@ func (p *Proc) Stop() error {
 
 func (p *Proc) stop() error {
 	pgid := p.PID // we created this group with Setpgid
+	// Descendants that left the group (xrdp-sesman's session processes
+	// call setsid) are stopped too, by their pids, noted before the
+	// parent goes (after, they are reparented and cannot be told).
+	escaped := descendantsOutside(p.PID, pgid)
+	defer stopPIDs(escaped)
 	groupGone := func() bool { return p.Exited() && len(groupMembers(pgid)) == 0 }
 	if groupGone() {
 		return nil
@@ -331,4 +336,28 @@ func tail(path string, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
+}
+
+// descendantsOutside lists the live descendants of pid whose process group
+// is not pgid.
+func descendantsOutside(pid, pgid int) []int {
+	children := map[int][]procStat{}
+	for _, q := range allPIDs() {
+		if st, err := readStat(q); err == nil && st.state != 'Z' && st.state != 'X' {
+			children[st.ppid] = append(children[st.ppid], st)
+		}
+	}
+	var out []int
+	todo := []int{pid}
+	for len(todo) > 0 && len(out) < 1000 {
+		p := todo[0]
+		todo = todo[1:]
+		for _, c := range children[p] {
+			if c.pgid != pgid {
+				out = append(out, c.pid)
+			}
+			todo = append(todo, c.pid)
+		}
+	}
+	return out
 }

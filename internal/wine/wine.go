@@ -15,7 +15,6 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
-	"github.com/ratwatch/ratwatch/internal/lab"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -50,7 +49,7 @@ func New(t testing.TB) *Prefix {
 	// Programs run under this prefix (test executables named like remote
 	// tools among them) are processes of this host: a test that scans the
 	// whole host with lab.HostLock must not see them.
-	lab.Shared(t)
+	holdLab(t)
 	start := time.Now()
 	tmpl, err := template()
 	if err != nil {

@@ -297,9 +297,11 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	// viewer that ran controlled others.
 	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0
 	// Tools write start-up lines at once: a log left empty by a tool that
-	// ran was wiped or just rotated. (One that never ran may have an empty
-	// log its package made: xrdp's postinst does.)
-	if executed {
+	// ran — when none of its logs has a line — was wiped or just rotated.
+	// (One that never ran may have an empty log its package made: xrdp's
+	// postinst does; one that runs with another log, found through its
+	// configuration, leaves the default one empty.)
+	if executed && logLines(t) == 0 {
 		var empty []string
 		for _, l := range t.Logs {
 			if !l.Shared && l.Size == 0 && l.Lines == 0 && l.Status == inventory.StatusOK && l.Parser != "wire" {
