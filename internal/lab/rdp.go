@@ -104,6 +104,12 @@ func XRDP(t testing.TB) *XRDPServer {
 
 	unlock := lockFile(t, xrdpLockPath, xrdpLockWait)
 	t.Cleanup(unlock)
+	// Hold the host lock shared until the very end: the session's
+	// processes (Xorg, xrdp-chansrv under the throwaway user) leave
+	// sesman's process tree and are stopped only when the user is removed,
+	// after the servers' own locks are released. (Cleanups run last-in
+	// first-out: this release runs after removeUser.)
+	acquireShared(t)
 	reapStaleXRDP(t)
 
 	sysSesman, err := os.ReadFile("/etc/xrdp/sesman.ini")
