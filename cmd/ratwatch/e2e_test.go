@@ -318,6 +318,13 @@ func TestVNCWrongPasswordNotEstablished(t *testing.T) {
 	// server running: the host has a tool and an attempt, no session.
 	if code != 2 || r.Verdict.RemoteControl != report.NotEstablished || r.Verdict.Leak != "not through remote control" {
 		t.Errorf("exit %d verdict %s: %s (%q)", code, r.Verdict.RemoteControl, r.Verdict.Summary, r.Verdict.Reasons)
+		for _, f := range r.Findings {
+			for _, m := range f.Matches {
+				if m.Kind == "process" || m.Kind == "execution" || m.Kind == "log" {
+					t.Logf("%s: %s: %s", f.Tool.ID, m.Kind, m.Why)
+				}
+			}
+		}
 	}
 	f := finding(t, r, "x11vnc")
 	if f.Verdict != report.NotEstablished || f.State != "attempted" {
