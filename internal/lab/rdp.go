@@ -162,6 +162,11 @@ func XRDP(t testing.TB) *XRDPServer {
 	}
 
 	dir := scratchDir(t, "xrdp")
+	// sesman forks a child per session (same command line, then setsid):
+	// it leaves the process group and may outlive sesman a moment. Before
+	// the host lock is released, stop every process still running with
+	// this test's own config path on its command line, by pid.
+	t.Cleanup(func() { stopPIDs(cmdlineHas(dir)) })
 	s := &XRDPServer{
 		LogPath:          filepath.Join(dir, "xrdp.log"),
 		SesmanLogPath:    filepath.Join(dir, "xrdp-sesman.log"),
@@ -580,4 +585,19 @@ func XFreeRDP(t testing.TB, disp Display, host string, port int, user, pass stri
 	c.timer = time.AfterFunc(MaxClientLifetime, func() { p.Stop() })
 	t.Cleanup(func() { c.timer.Stop() })
 	return c
+}
+
+// cmdlineHas lists live processes whose command line contains s (a path
+// unique to one test, so no other program matches).
+func cmdlineHas(s string) []int {
+	var pids []int
+	for _, pid := range allPIDs() {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if err == nil && strings.Contains(string(b), s) {
+			if st, err := readStat(pid); err == nil && st.state != 'Z' {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }
