@@ -100,7 +100,10 @@ func parseStat(b []byte, pid int, boot time.Time) (entry, bool, bool) {
 		t := boot.Add(time.Duration(ticks) * time.Second / userHZ).UTC()
 		e.rec.Started = &t
 	}
-	return e, flags&pfKthread != 0 || pid == 2 || ppid == 2, true
+	// A zombie (Z) has exited and only waits to be reaped: it runs nothing,
+	// and is no sign the tool runs (xrdp-sesman's session child lingers so).
+	zombie := len(f[0]) > 0 && (f[0][0] == 'Z' || f[0][0] == 'X')
+	return e, flags&pfKthread != 0 || pid == 2 || ppid == 2 || zombie, true
 }
 
 func splitArgs(b []byte) []string {

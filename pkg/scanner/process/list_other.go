@@ -4,6 +4,7 @@ package process
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ func list(ctx context.Context) ([]entry, error) {
 				continue // exited mid-scan: nothing to report
 			}
 			name = "?"
+		}
+		if st, err := p.StatusWithContext(ctx); err == nil && slices.Contains(st, ps.Zombie) {
+			continue // exited, waiting to be reaped: runs nothing
 		}
 		e := entry{rec: inventory.Process{PID: p.Pid, Name: name}}
 		e.rec.PPID, _ = p.PpidWithContext(ctx)
