@@ -474,12 +474,12 @@ func groupCompatible(recs []Record, gi, gj []int) bool {
 }
 
 // precision ranks a record's time: minute for an artifact that writes
-// minutes (Record.Resolution), else sub-second digits mean a millisecond log
+// minutes (Record.MinuteTimes), else sub-second digits mean a millisecond log
 // and none a second log (a second log's 11:14:00 is not a minute). Smaller
 // is finer.
 func precision(r *Record, t time.Time) int {
 	switch {
-	case r.Resolution >= time.Minute:
+	case r.MinuteTimes:
 		return 2
 	case t.Nanosecond() != 0:
 		return 0
@@ -593,7 +593,7 @@ func merge(parts []*Record) Record {
 	m.TimeRule = strings.Join(rules, "; ")
 	if startFrom != nil {
 		m.Start = T(*startFrom.Start)
-		m.Resolution = startFrom.Resolution
+		m.MinuteTimes = startFrom.MinuteTimes
 	}
 	if endFrom != nil {
 		m.End = T(*endFrom.End)

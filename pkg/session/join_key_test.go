@@ -201,7 +201,7 @@ func TestJoinSecondOnTheMinute(t *testing.T) {
 	}
 	m := rec("ct", "connection_trace.txt", in, est, "", "2026-11-21 11:14:00.000", "", false)
 	m.RemoteIP = "127.0.0.1"
-	if out := session.Join([]session.Record{s, m}); len(out) != 1 || ts(out[0].Start) != "2026-11-21 11:14:01.000" || out[0].Resolution != 0 {
+	if out := session.Join([]session.Record{s, m}); len(out) != 1 || ts(out[0].Start) != "2026-11-21 11:14:01.000" || out[0].MinuteTimes {
 		t.Errorf("minute row won: %+v", out)
 	}
 }

@@ -128,7 +128,7 @@ func rec(parser, path string, dir session.Direction, out session.Outcome, id, st
 		r.End = tp(end)
 	}
 	if parser == "ct" { // connection_trace.txt rows: minute resolution
-		r.Resolution = time.Minute
+		r.MinuteTimes = true
 	}
 	return r
 }

@@ -34,24 +34,23 @@ type Record struct {
 	Parser    string    `json:"parser"` // parser that produced it
 	Direction Direction `json:"direction"`
 	Outcome   Outcome   `json:"outcome"`
-	// OutcomeUnlogged: the artifact writes connections but never whether
-	// they authenticated (RdpCoreTS 131), so attempt_only here is not known
-	// to have failed: with no other record of it, a session cannot be
-	// excluded.
-	OutcomeUnlogged bool `json:"outcome_unlogged,omitempty"`
 
 	Start    *time.Time `json:"start,omitempty"`
 	End      *time.Time `json:"end,omitempty"`
 	Duration string     `json:"duration,omitempty"`
 	// Open is true when a start was seen but no end: either the session is
 	// still running or the log stops before its end.
-	Open     bool   `json:"open"`
-	TimeRule string `json:"time_rule,omitempty"`
-	// Resolution is the unit the artifact writes its times in when coarser
-	// than a second (a minute: AnyDesk connection_trace.txt, UltraVNC
-	// mslogon.log); zero means seconds or finer. A join takes the finer
-	// of two times (the time_rule says the resolution in words).
-	Resolution time.Duration `json:"-"`
+	Open bool `json:"open"`
+	// OutcomeUnlogged: the artifact writes connections but never whether
+	// they authenticated (RdpCoreTS 131), so attempt_only here is not known
+	// to have failed: with no other record of it, a session cannot be
+	// excluded. (Next to Open: the bools share one word of the record.)
+	OutcomeUnlogged bool `json:"outcome_unlogged,omitempty"`
+	// MinuteTimes: the artifact writes its times to the minute only
+	// (AnyDesk connection_trace.txt, UltraVNC mslogon.log): a join takes
+	// the finer of two times (the time_rule says the resolution in words).
+	MinuteTimes bool   `json:"-"`
+	TimeRule    string `json:"time_rule,omitempty"`
 
 	RemoteID   string `json:"remote_id,omitempty"`
 	RemoteIP   string `json:"remote_ip,omitempty"`

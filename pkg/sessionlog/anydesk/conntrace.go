@@ -283,7 +283,7 @@ func buildConnTrace(rows *logkit.Rows[connRow], txt *logkit.Text, path string) [
 		st := &times.Alloc(1)[0]
 		*st = time.Unix(w.start, 0).UTC()
 		r := &recs[i]
-		r.Tool, r.Parser, r.Direction, r.Start, r.TimeRule, r.Resolution = tool, name, session.Incoming, st, connRule, time.Minute
+		r.Tool, r.Parser, r.Direction, r.Start, r.TimeRule, r.MinuteTimes = tool, name, session.Incoming, st, connRule, true
 		if w.out {
 			r.Direction = session.Outgoing
 		}

@@ -135,7 +135,7 @@ func (FileTransfer) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		}
 		if cur == nil {
 			cur = &session.Record{Tool: tool, Parser: p.Name(), Direction: session.DirectionUnknown, Outcome: session.Established,
-				Start: session.T(t), TimeRule: ftRule, Resolution: time.Minute,
+				Start: session.T(t), TimeRule: ftRule, MinuteTimes: true,
 				Notes: []string{"file_transfer_trace.txt names no peer; download mapped to from_host, upload to to_host (AnyDesk words them from the controlling side)"}}
 		}
 		last = t

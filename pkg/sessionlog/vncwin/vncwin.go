@@ -171,7 +171,7 @@ func (st *state) newRec(t time.Time, ip string) *rec {
 	a := &rec{}
 	a.r = session.Record{Tool: st.tool, Parser: st.name, Direction: session.Incoming, Start: session.T(t), TimeRule: st.rule, RemoteIP: ip}
 	if st.minute {
-		a.r.Resolution = time.Minute
+		a.r.MinuteTimes = true
 	}
 	st.recs = append(st.recs, a)
 	return a
