@@ -341,22 +341,10 @@ func tail(path string, n int) string {
 // descendantsOutside lists the live descendants of pid whose process group
 // is not pgid.
 func descendantsOutside(pid, pgid int) []int {
-	children := map[int][]procStat{}
-	for _, q := range allPIDs() {
-		if st, err := readStat(q); err == nil && st.state != 'Z' && st.state != 'X' {
-			children[st.ppid] = append(children[st.ppid], st)
-		}
-	}
 	var out []int
-	todo := []int{pid}
-	for len(todo) > 0 && len(out) < 1000 {
-		p := todo[0]
-		todo = todo[1:]
-		for _, c := range children[p] {
-			if c.pgid != pgid {
-				out = append(out, c.pid)
-			}
-			todo = append(todo, c.pid)
+	for _, d := range Descendants(pid) {
+		if st, err := readStat(d); err == nil && st.pgid != pgid {
+			out = append(out, d)
 		}
 	}
 	return out
