@@ -13,6 +13,11 @@ import (
 // maxLinks bounds the symbolic links followed for one path (a loop ends).
 const maxLinks = 40
 
+// tooManyLinks is the path confine gives (under the root) for a path with
+// more than maxLinks links: a name no file system allows in a folder (NUL),
+// so every open or stat of it fails, inside the image.
+const tooManyLinks = "too many symbolic links\x00"
+
 // confine maps a path of the inspected system to a host path under root,
 // resolving symbolic links as the inspected system would: an absolute
 // target is taken from the image's root, ".." stops at it. An image's
@@ -37,9 +42,14 @@ func confine(root, p string) string {
 		}
 		host := filepath.Join(root, filepath.Join(done...), c)
 		fi, err := os.Lstat(host)
-		if err != nil || fi.Mode()&os.ModeSymlink == 0 || links >= maxLinks {
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
 			done = append(done, c)
 			continue
+		}
+		if links >= maxLinks {
+			// Left unresolved, the link would be followed by the OS, out
+			// of the image: name a place inside it that cannot exist.
+			return filepath.Join(root, tooManyLinks)
 		}
 		target, err := os.Readlink(host)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -70,5 +71,63 @@ func TestImageLinksStayInside(t *testing.T) {
 	m, err := src.Glob("/Users/*/AppData/Roaming/AnyDesk/*.trace")
 	if err != nil || !slices.Equal(m, []string{"/Users/alice-old/AppData/Roaming/AnyDesk/ad.trace", "/Users/alice/AppData/Roaming/AnyDesk/ad.trace"}) {
 		t.Errorf("glob %v %v", m, err)
+	}
+}
+
+// A chain of more links than confine follows, ending in an absolute link to
+// this machine's file: never read (the OS must not follow the rest).
+func TestImageLinkChainTooLong(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "host.trace")
+	if err := os.WriteFile(outside, []byte("HOST"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := filepath.Join(root, "var/log")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := maxLinks + 2
+	for i := 0; i < n; i++ {
+		target := "l" + strconv.Itoa(i+1)
+		if i == n-1 {
+			target = outside
+		}
+		if err := os.Symlink(target, filepath.Join(logs, "l"+strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("l0", filepath.Join(logs, "anydesk.trace")); err != nil {
+		t.Fatal(err)
+	}
+	src := Dir(root, "linux")
+	if f, err := src.Open("/var/log/anydesk.trace"); err == nil {
+		b := make([]byte, 8)
+		k, _ := f.Read(b)
+		f.Close()
+		t.Fatalf("read %q through %d links", b[:k], n)
+	}
+	if _, err := src.Stat("/var/log/anydesk.trace"); err == nil {
+		t.Error("stat succeeded")
+	}
+	// A chain of exactly the bound (anydesk.trace, l0 … l38) resolves,
+	// inside the image.
+	if err := os.WriteFile(filepath.Join(root, "ok.trace"), []byte("IMAGE"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(logs, "l"+strconv.Itoa(maxLinks-2))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/ok.trace", filepath.Join(logs, "l"+strconv.Itoa(maxLinks-2))); err != nil {
+		t.Fatal(err)
+	}
+	f, err := src.Open("/var/log/anydesk.trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 8)
+	k, _ := f.Read(b)
+	f.Close()
+	if string(b[:k]) != "IMAGE" {
+		t.Errorf("read %q", b[:k])
 	}
 }
