@@ -7,6 +7,7 @@ package verdict
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"sort"
@@ -277,6 +278,18 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	if len(unreadable) > 0 {
 		return report.Condition{Status: report.Unknown, Reason: "session logs could not be read: " + strings.Join(unreadable, "; ")}
 	}
+	// A log read only in part (a cut chunk, garbage lines, a line too long)
+	// may have held a session in the part not read.
+	var cut []string
+	for _, l := range t.Logs {
+		if l.Status == inventory.StatusPartial && l.Parser != "wire" {
+			w := l.Path
+			if len(l.Errors) > 0 {
+				w += ": " + l.Errors[0]
+			}
+			cut = append(cut, w)
+		}
+	}
 	if len(inbound) > 0 {
 		ev := []evidence.Evidence{}
 		for _, sm := range inbound {
@@ -286,7 +299,9 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		why := "an inbound connection is open but no log shows that it authenticated"
 		if len(f.Attempts) > 0 {
 			why = "an inbound connection is open; the logs show only failed or unfinished attempts, not whether this connection authenticated"
-			if allFailedFromSamePeers(f.Attempts, inbound) {
+			// Only when nothing else could hold a session: no log read in
+			// part, no connection whose outcome no log writes.
+			if allFailedFromSamePeers(f.Attempts, inbound) && len(cut) == 0 && countUnlogged(f.Attempts) == 0 {
 				return report.Condition{Status: report.NotMet, Evidence: ev,
 					Reason: fmt.Sprintf("an inbound connection is open, but the log shows it did not authenticate (%d attempt(s): %s): a connection attempt, not a session", len(f.Attempts), describeSessions(f.Attempts))}
 			}
@@ -311,18 +326,6 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		if len(empty) > 0 && len(f.Incoming) == 0 {
 			return report.Condition{Status: report.Unknown,
 				Reason: fmt.Sprintf("it ran, but its log is empty (%s): wiped or just rotated; a session cannot be excluded", strings.Join(empty[:min(len(empty), 3)], ", "))}
-		}
-	}
-	// A log read only in part (a cut chunk, garbage lines, a line too long)
-	// may have held a session in the part not read.
-	var cut []string
-	for _, l := range t.Logs {
-		if l.Status == inventory.StatusPartial && l.Parser != "wire" {
-			w := l.Path
-			if len(l.Errors) > 0 {
-				w += ": " + l.Errors[0]
-			}
-			cut = append(cut, w)
 		}
 	}
 	if len(cut) > 0 {
@@ -647,7 +650,9 @@ func reopenLive(rs []session.Record, inbound []match.SockMatch, servers []match.
 			last[k] = i
 		}
 	}
-	for _, i := range last {
+	// In record order: which reopened record hands its end to which other
+	// client must not depend on map order.
+	for _, i := range slices.Sorted(maps.Values(last)) {
 		r := &rs[i]
 		if r.Open || r.End == nil {
 			continue
