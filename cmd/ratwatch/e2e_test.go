@@ -1094,6 +1094,23 @@ func TestLogsUnreadableInputs(t *testing.T) {
 			t.Errorf("exit %d, logs %+v", code, r.Logs)
 		}
 	})
+	t.Run("links to folders inside are followed, deep folders read", func(t *testing.T) {
+		// case2/AnyDesk is a link to other/AnyDesk, which holds the real
+		// AnyDesk service trace; deep/ holds it 12 folders down.
+		other := mk("other/AnyDesk")
+		place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk_var_log.trace"), filepath.Join(other, "anydesk.trace"))
+		if err := os.Symlink(other, filepath.Join(mk("case2"), "AnyDesk")); err != nil {
+			t.Fatal(err)
+		}
+		deep := mk("deep/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12")
+		place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk_var_log.trace"), filepath.Join(deep, "anydesk.trace"))
+		for _, d := range []string{"case2", "deep"} {
+			r, code := scan(t, "logs", filepath.Join(dir, d))
+			if code != 3 || len(r.Logs) != 1 || r.Logs[0].Status != "ok" {
+				t.Errorf("%s: exit %d, logs %v", d, code, status(r))
+			}
+		}
+	})
 	t.Run("a folder given as a link is walked", func(t *testing.T) {
 		r, code := scan(t, "logs", filepath.Join(dir, "given-link"))
 		if code != 3 || len(finding(t, r, "teamviewer").Incoming) != 1 {
@@ -1106,9 +1123,9 @@ func TestLogsUnreadableInputs(t *testing.T) {
 		want := map[string]string{
 			"case/real/Connections_incoming.txt": "ok",
 			"case/locked":                        "unreadable",
-			"case/xrdp.log":                      "unrecognised",
-			"case/x11vnc.log":                    "unrecognised", // a link to /dev/zero
-			"case/link-to-real":                  "unrecognised",
+			"case/xrdp.log":                      "unreadable", // a FIFO
+			"case/x11vnc.log":                    "unreadable", // a link to /dev/zero
+			"case/link-to-real":                  "",           // followed: case/real, read once
 		}
 		for p, s := range want {
 			if st[p] != s {

@@ -44,8 +44,9 @@ func New() scanner.Scanner { parsers.Register(); return Scanner{} }
 func (Scanner) Name() string   { return "tool-logs" }
 func (Scanner) Tags() []string { return []string{"live", "offline", "any"} }
 
-// walkDepth bounds the walk of a folder handed over by hand.
-const walkDepth = 8
+// walkDepth bounds the walk of a folder handed over by hand (a deeper
+// folder is reported unread; collected trees such as KAPE's go ~10 deep).
+const walkDepth = 32
 
 type job struct {
 	path, parser, tool, found string
@@ -365,42 +366,58 @@ func fromArgument(env *scanner.Env, p string) (jobs []job, unknown []string, bad
 	}
 	var files []string
 	if fi.IsDir() {
-		root := env.Source.HostPath(p)
-		if r, err := filepath.EvalSymlinks(root); err == nil {
-			root = r // a folder given as a link: walk its target
-		}
-		base := strings.Count(filepath.Clean(root), string(filepath.Separator))
-		_ = filepath.WalkDir(root, func(hp string, d fs.DirEntry, err error) error {
+		// Links to folders are followed (a collected tree may hold them);
+		// each folder is read once, so a link loop ends.
+		visited := map[string]bool{}
+		var walk func(dir string, depth int)
+		walk = func(dir string, depth int) {
+			real, err := filepath.EvalSymlinks(dir)
 			if err != nil {
-				unreadable(hp, "cannot list this folder: "+err.Error())
-				return nil // the walk goes on
+				unreadable(dir, "folder: "+err.Error())
+				return
 			}
-			switch t := d.Type(); {
-			case d.IsDir():
-				if strings.Count(filepath.Clean(hp), string(filepath.Separator))-base >= walkDepth {
-					bad = append(bad, inventory.LogFile{Path: hp, Status: "unrecognised", Found: "argument",
-						Errors: []string{fmt.Sprintf("folder deeper than %d levels below the one handed over: not read", walkDepth)}})
-					return filepath.SkipDir
-				}
-			case t.IsRegular():
-				files = append(files, hp)
-			case t&fs.ModeSymlink != 0:
-				st, err := os.Stat(hp)
-				switch {
-				case err != nil:
-					unreadable(hp, "symbolic link: "+err.Error())
-				case st.Mode().IsRegular():
+			if visited[real] {
+				return
+			}
+			visited[real] = true
+			if depth > walkDepth {
+				unreadable(dir, fmt.Sprintf("folder deeper than %d levels below the one handed over: not read", walkDepth))
+				return
+			}
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				unreadable(dir, "cannot list this folder: "+err.Error())
+				return
+			}
+			var links []string // folders through links: after the real ones, so a file is named by its own path
+			for _, e := range ents {
+				hp := filepath.Join(dir, e.Name())
+				switch t := e.Type(); {
+				case e.IsDir():
+					walk(hp, depth+1)
+				case t.IsRegular():
 					files = append(files, hp)
+				case t&fs.ModeSymlink != 0:
+					st, err := os.Stat(hp)
+					switch {
+					case err != nil:
+						unreadable(hp, "symbolic link: "+err.Error())
+					case st.IsDir():
+						links = append(links, hp)
+					case st.Mode().IsRegular():
+						files = append(files, hp)
+					default:
+						unreadable(hp, "symbolic link to a FIFO, device or socket: not read")
+					}
 				default:
-					bad = append(bad, inventory.LogFile{Path: hp, Status: "unrecognised", Found: "argument",
-						Errors: []string{"symbolic link to a folder or special file: not followed (hand over its target)"}})
+					unreadable(hp, "not a regular file (FIFO, device or socket): not read")
 				}
-			default:
-				bad = append(bad, inventory.LogFile{Path: hp, Status: "unrecognised", Found: "argument",
-					Errors: []string{"not a regular file (FIFO, device or socket): not read"}})
 			}
-			return nil
-		})
+			for _, hp := range links {
+				walk(hp, depth+1)
+			}
+		}
+		walk(env.Source.HostPath(p), 0)
 		sort.Strings(files)
 	} else {
 		files = []string{env.Source.HostPath(p)}
