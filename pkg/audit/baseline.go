@@ -239,11 +239,32 @@ func distinct(fi *findingItems, f *report.Finding) {
 		if len(refs) < 2 {
 			continue
 		}
+		// The earliest keeps the plain fingerprint: a session that was
+		// alone in its minute stays the same item when a later one from
+		// the same peer joins it (the later one gets the discriminator).
+		when := func(r ref) time.Time {
+			if s := &lists[r.g][r.k]; s.Start != nil {
+				return *s.Start
+			} else if s.End != nil {
+				return *s.End
+			}
+			return time.Time{}
+		}
+		sort.SliceStable(refs, func(a, b int) bool {
+			ta, tb := when(refs[a]), when(refs[b])
+			if !ta.Equal(tb) {
+				return ta.Before(tb)
+			}
+			return lists[refs[a].g][refs[a].k].RemotePort < lists[refs[b].g][refs[b].k].RemotePort
+		})
 		ports := map[uint32]int{}
 		for _, r := range refs {
 			ports[lists[r.g][r.k].RemotePort]++
 		}
 		for i, r := range refs {
+			if i == 0 {
+				continue
+			}
 			p := lists[r.g][r.k].RemotePort
 			extra := "#" + strconv.Itoa(i+1)
 			if p != 0 && ports[p] == 1 {

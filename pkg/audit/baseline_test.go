@@ -227,4 +227,14 @@ func TestSessionsOfOnePeerInOneMinute(t *testing.T) {
 	if f.Audit.Change != report.ChangeChanged || r3.Audit.Counts.Changed != 1 || !strings.Contains(strings.Join(f.Audit.Changes, "\n"), "changed (") {
 		t.Errorf("run 3: %s %q, counts %+v", f.Audit.Change, f.Audit.Changes, r3.Audit.Counts)
 	}
+	// A session alone in its minute stays the same item when a later one
+	// from the same peer comes in that minute: unchanged, the other new,
+	// nothing gone.
+	alone := audittest.Merge(audittest.X11VNC(7001, "root"), inventory.Inventory{Sessions: base.Sessions[:1]})
+	_, ba := run(t, alone, nil, "2026-02-01T12:00:00Z", allowVNC)
+	r4, _ := run(t, audittest.Merge(audittest.X11VNC(7001, "root"), inventory.Inventory{Sessions: base.Sessions[:2]}), ba, "2026-02-01T13:00:00Z", allowVNC)
+	f = finding(t, r4, "x11vnc")
+	if len(f.Audit.Incoming) != 2 || f.Audit.Incoming[0].Change != report.ChangeUnchanged || f.Audit.Incoming[1].Change != report.ChangeNew || len(r4.Audit.Gone) != 0 {
+		t.Errorf("run after a second session in the minute: %+v, gone %+v", f.Audit.Incoming, r4.Audit.Gone)
+	}
 }
