@@ -102,8 +102,16 @@ func parseStat(b []byte, pid int, boot time.Time) (entry, bool, bool) {
 	}
 	// A zombie (Z) has exited and only waits to be reaped: it runs nothing,
 	// and is no sign the tool runs (xrdp-sesman's session child lingers so).
-	zombie := len(f[0]) > 0 && (f[0][0] == 'Z' || f[0][0] == 'X')
+	// A main thread that exited while other threads run shows Z too: that
+	// process still runs (a way to hide from ps-like listings), so it stays.
+	zombie := len(f[0]) > 0 && (f[0][0] == 'Z' || f[0][0] == 'X') && !liveThreads(pid)
 	return e, flags&pfKthread != 0 || pid == 2 || ppid == 2 || zombie, true
+}
+
+// liveThreads: the process has a thread other than its (exited) main one.
+func liveThreads(pid int) bool {
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	return err == nil && len(ents) > 1
 }
 
 func splitArgs(b []byte) []string {
