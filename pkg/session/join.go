@@ -78,7 +78,12 @@ func peerMatch(a, b *Record) bool {
 		return a.RemoteIP == b.RemoteIP
 	}
 	// Neither tells the peer (Splashtop or ScreenConnect events exported one
-	// per file): the join keys decide.
+	// per file): the join keys decide. One that names its peer never joins
+	// one that does not through the key: a lone RdpCoreTS 104 (no address)
+	// is not the 1149 of some address on that host.
+	if ia != "" || ib != "" || a.RemoteIP != "" || b.RemoteIP != "" {
+		return false
+	}
 	return keyMatch(a.Key, b.Key)
 }
 

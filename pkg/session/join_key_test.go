@@ -205,3 +205,17 @@ func TestJoinSecondOnTheMinute(t *testing.T) {
 		t.Errorf("minute row won: %+v", out)
 	}
 }
+
+// A record without a peer (a lone RdpCoreTS 104: no address) never joins
+// one that names its peer through the key's empty part, not even inside
+// that session's open interval: it may be another client's connection.
+func TestJoinKeyNeedsBothPeerless(t *testing.T) {
+	in := session.Incoming
+	rcm := keyed("rcm.evtx", "windows-rdp|msedgewin10|10.0.2.16|alice", "2020-07-09 19:00:00.000", "", "", true)
+	rcm.RemoteIP = "10.0.2.16"
+	zone := keyed("corets.evtx", "windows-rdp|msedgewin10||", "2020-07-09 19:47:00.719", "2020-07-09 19:47:00.719", "", false)
+	zone.Outcome, zone.Direction = session.AttemptOnly, in
+	if out := session.Join([]session.Record{rcm, zone}); len(out) != 2 {
+		t.Errorf("peerless record joined a peer's session: %+v", out)
+	}
+}
