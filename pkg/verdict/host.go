@@ -65,6 +65,10 @@ func host(fs []report.Finding, c Context) report.Verdict {
 			}
 		}
 	}
+	unread := "" // what of the files handed over could not be read (logs)
+	if c.HandedOver {
+		unread = unreadHandedOver(c)
+	}
 	switch {
 	case len(established) > 0:
 		v.RemoteControl, v.Leak = report.Established, LeakAssumed
@@ -99,10 +103,10 @@ func host(fs []report.Finding, c Context) report.Verdict {
 			v.Summary += fmt.Sprintf(", and %d file transfer(s) were tried but failed (the log says the files were not written)", v.FailedTransfers)
 		}
 		v.Summary += ". Disconnect " + that + " from the network, keep this report, and check the sessions' times, peers and transfers."
-	case len(indeterminate) == 0 && !coreFailed && c.HandedOver && unreadHandedOver(c) != "":
+	case len(indeterminate) == 0 && !coreFailed && unread != "":
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
-		v.Reasons = append(v.Reasons, unreadHandedOver(c))
-		v.Summary = "Remote control cannot be excluded: " + unreadHandedOver(c) + ", and none of what was read shows an incoming session. Recover the missing files, or read them as a user who may, and run again."
+		v.Reasons = append(v.Reasons, unread)
+		v.Summary = "Remote control cannot be excluded: " + unread + ", and none of what was read shows an incoming session. Recover the missing files, or read them as a user who may, and run again."
 	case len(indeterminate) > 0 || coreFailed:
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
 		v.Reasons = append(v.Reasons, indeterminate...)

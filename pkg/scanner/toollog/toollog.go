@@ -460,14 +460,7 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 		return job{}, false, err
 	}
 	head := make([]byte, 4096)
-	var r io.Reader = f
-	if br := bufio.NewReader(f); isGzip(br) {
-		if gz, err := gzip.NewReader(br); err == nil {
-			r = gz // a rotated, compressed log: sniff its text
-		}
-	} else {
-		r = br
-	}
+	r, _ := decompressed(f) // a rotated, compressed log: sniff its text
 	n, _ := io.ReadFull(r, head)
 	f.Close()
 	for _, p := range sessionlog.All() {
@@ -504,20 +497,11 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 	}
 	h := sha256.New()
 	raw := &countingReader{r: io.TeeReader(f, h)} // the file's own bytes: hash and size
-	var in io.Reader = raw
 	// A rotated log compressed by logrotate (xrdp.log.2.gz): the parser
 	// reads the text, the hash is the file's.
-	var gz *gzip.Reader
-	if br := bufio.NewReader(raw); isGzip(br) {
-		if gz, err = gzip.NewReader(br); err == nil {
-			gz.Multistream(true)
-			lf.Compressed = "gzip"
-			in = gz
-		} else {
-			in = br
-		}
-	} else {
-		in = br
+	in, gz := decompressed(raw)
+	if gz != nil {
+		lf.Compressed = "gzip"
 	}
 	var bin *binaryCheck
 	if j.parser != eventlog.Name { // the text logs
@@ -615,10 +599,17 @@ func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 // NeedsPrior: log paths are read off the running processes' command lines.
 func (Scanner) NeedsPrior() bool { return true }
 
-// isGzip: the stream starts with gzip's magic bytes.
-func isGzip(br *bufio.Reader) bool {
-	b, _ := br.Peek(2)
-	return len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b
+// decompressed reads r as text: a gzip stream (a rotated log) through a
+// decompressor (gz, nil for anything else), anything else as it is.
+func decompressed(r io.Reader) (text io.Reader, gz *gzip.Reader) {
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
+		if gz, err := gzip.NewReader(br); err == nil {
+			gz.Multistream(true)
+			return gz, gz
+		}
+	}
+	return br, nil
 }
 
 // RememberedPrefix starts the Found of a log read because an earlier audit
