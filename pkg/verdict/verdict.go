@@ -323,7 +323,7 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 				empty = append(empty, l.Path)
 			}
 		}
-		if len(empty) > 0 && len(f.Incoming) == 0 {
+		if len(empty) > 0 {
 			return report.Condition{Status: report.Unknown,
 				Reason: fmt.Sprintf("it ran, but its log is empty (%s): wiped or just rotated; a session cannot be excluded", strings.Join(empty[:min(len(empty), 3)], ", "))}
 		}
