@@ -1189,6 +1189,42 @@ func TestOfflineUnlistableProfile(t *testing.T) {
 	}
 }
 
+// TestUnlistedProfileNoToolIndeterminate: an image with no tool in what
+// nobody may read, and a profile it may not list. "No tool found, no sign
+// of remote control" (exit 0) would be false comfort: a portable tool and
+// its session logs can be in that profile. Indeterminate, exit 2, naming
+// the folder.
+func TestUnlistedProfileNoToolIndeterminate(t *testing.T) {
+	root, err := os.MkdirTemp("", "ratwatch-img-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	for _, d := range []string{"Users/dave/Documents", "Users/erin/Downloads", "Windows/System32"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	r, code := scanAs(t, nobody, "scan", "--root", root, "--os", "windows")
+	if r.Verdict.RemoteControl != report.NotEstablished || code != 0 || len(r.Findings) != 0 {
+		t.Fatalf("every profile listed: verdict %s exit %d findings %d, want not_established 0 0 (%s)", r.Verdict.RemoteControl, code, len(r.Findings), r.Verdict.Summary)
+	}
+	if err := os.Chmod(filepath.Join(root, "Users/erin"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r, code = scanAs(t, nobody, "scan", "--root", root, "--os", "windows")
+	if r.Verdict.RemoteControl != report.Indeterminate || code != 2 || r.Verdict.Leak != "cannot be excluded" {
+		t.Fatalf("erin's profile unlisted: verdict %s leak %q exit %d, want indeterminate, cannot be excluded, 2", r.Verdict.RemoteControl, r.Verdict.Leak, code)
+	}
+	if !strings.Contains(r.Verdict.Summary, "cannot list /Users/erin: permission denied") || len(r.Findings) != 0 {
+		t.Errorf("summary %q (findings %d) does not name /Users/erin", r.Verdict.Summary, len(r.Findings))
+	}
+}
+
 // TestPartialLogIsNotClean: the real xrdp.log's start-up lines, then a
 // stretch of binary garbage where its session lines would be: the log is
 // partial (an error with line and offset), and xrdp's condition 3 is

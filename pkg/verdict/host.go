@@ -69,6 +69,13 @@ func host(fs []report.Finding, c Context) report.Verdict {
 	if c.HandedOver {
 		unread = unreadHandedOver(c)
 	}
+	// What a scan of a host or image could not read where a session, or a
+	// tool that ran, would show (no tool found is not "no session" when
+	// another user's profile could not be listed).
+	var unseen []string
+	if !c.HandedOver {
+		unseen = unseenSources(c)
+	}
 	switch {
 	case len(established) > 0:
 		v.RemoteControl, v.Leak = report.Established, LeakAssumed
@@ -107,6 +114,18 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
 		v.Reasons = append(v.Reasons, unread)
 		v.Summary = "Remote control cannot be excluded: " + unread + ", and none of what was read shows an incoming session. Recover the missing files, or read them as a user who may, and run again."
+	case len(indeterminate) == 0 && !coreFailed && len(unseen) > 0:
+		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
+		v.Reasons = append(v.Reasons, unseen...)
+		found := "no remote-access tool was found in what could be read"
+		if len(fs) > 0 {
+			found = fmt.Sprintf("remote-access tool(s) found (%s), and nothing read shows an incoming session", strings.Join(v.Tools, ", "))
+		}
+		again := "Run again as administrator/root, or examine an image of the disk."
+		if !c.Live {
+			again = "Read them as a user who may (administrator/root), or recover them, and run again."
+		}
+		v.Summary = "Remote control cannot be excluded: " + found + ", but places where tools and their logs are kept could not be read (" + strings.Join(unseen, "; ") + "). " + again
 	case len(indeterminate) > 0 || coreFailed:
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
 		v.Reasons = append(v.Reasons, indeterminate...)
@@ -137,6 +156,27 @@ func incomplete(c Context) []string {
 		switch s.Status {
 		case inventory.StatusPartial, inventory.StatusFailed:
 			out = append(out, fmt.Sprintf("%s: %s (%s)", s.Name, s.Status, s.Reason))
+		}
+	}
+	return out
+}
+
+// unseenSources lists the scanners that read in part, or not at all, the
+// places that decide the session question when nothing read shows a
+// session: the tool-log locations of every signature (logs and event logs,
+// in every user profile) and the execution records (a tool that ran and
+// left no log is indeterminate, rule 9). A found tool's own unread logs
+// already make that tool indeterminate; these are the rest (a folder that
+// could not be listed may hold any tool's logs).
+func unseenSources(c Context) []string {
+	var out []string
+	for _, n := range []string{"tool-logs", "windows-execution"} {
+		if st, ok := c.status(n); ok && (st.Status == inventory.StatusPartial || st.Status == inventory.StatusFailed) {
+			why := n + ": " + st.Reason
+			if len(st.Errors) > 0 {
+				why += ": " + strings.Join(st.Errors[:min(len(st.Errors), 3)], "; ")
+			}
+			out = append(out, why)
 		}
 	}
 	return out

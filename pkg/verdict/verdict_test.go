@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -302,6 +303,41 @@ func TestSessionConditionEvidenceBounded(t *testing.T) {
 			if len(r.Evidence) != 2 {
 				t.Errorf("%d sessions: session %d has %d evidence items", n, i, len(r.Evidence))
 			}
+		}
+	}
+}
+
+// TestUnlistedPlacesIndeterminate: a scan that found no tool, or a tool
+// with no session, but could not list a profile or read the execution
+// records cannot say "no remote control" (the design: "the scan lacked
+// privileges" → indeterminate); a partial process or socket list alone
+// (names were read) does not change it.
+func TestUnlistedPlacesIndeterminate(t *testing.T) {
+	unlisted := inventory.ScannerStatus{Name: "tool-logs", Status: "partial", Reason: "1 folders where tool logs may be could not be listed"}
+	noPrefetch := inventory.ScannerStatus{Name: "windows-execution", Status: "failed", Reason: "no execution record could be read"}
+	procs := inventory.ScannerStatus{Name: "processes", Status: "partial", Reason: "the executable of 6 process(es) could not be read"}
+	present := &match.Tool{Sig: sig, Packages: []inventory.Package{{Manager: "dpkg", Name: "anydesk"}}}
+	cases := []struct {
+		name  string
+		tools []*match.Tool
+		st    []inventory.ScannerStatus
+		want  string
+		leak  string
+		cause string
+	}{
+		{"no tool, a profile unlisted", nil, []inventory.ScannerStatus{unlisted}, report.Indeterminate, LeakNotExclude, "tool-logs: 1 folders"},
+		{"no tool, no execution records", nil, []inventory.ScannerStatus{{Name: "tool-logs", Status: "ok"}, noPrefetch}, report.Indeterminate, LeakNotExclude, "windows-execution: no execution record"},
+		{"present only, a profile unlisted", []*match.Tool{present}, []inventory.ScannerStatus{unlisted}, report.Indeterminate, LeakNotExclude, "tool-logs: 1 folders"},
+		{"no tool, processes partial only", nil, []inventory.ScannerStatus{procs, {Name: "tool-logs", Status: "ok"}}, report.NotEstablished, LeakNo, ""},
+	}
+	for _, c := range cases {
+		_, v := decide(t, c.tools, false, c.st)
+		if v.RemoteControl != c.want || v.Leak != c.leak {
+			t.Errorf("%s: host %s leak %q, want %s %q (%s)", c.name, v.RemoteControl, v.Leak, c.want, c.leak, v.Summary)
+			continue
+		}
+		if c.cause != "" && (!slices.ContainsFunc(v.Reasons, func(r string) bool { return strings.HasPrefix(r, c.cause) }) || !strings.Contains(v.Summary, c.cause)) {
+			t.Errorf("%s: reasons %q summary %q do not name %q", c.name, v.Reasons, v.Summary, c.cause)
 		}
 	}
 }
