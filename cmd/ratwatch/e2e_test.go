@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/ratwatch/ratwatch/internal/lab"
 	"github.com/ratwatch/ratwatch/internal/rfb"
+	"github.com/ratwatch/ratwatch/pkg/hive/hivetest"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/report"
 	"github.com/ratwatch/ratwatch/pkg/session"
@@ -1222,6 +1224,65 @@ func TestUnlistedProfileNoToolIndeterminate(t *testing.T) {
 	}
 	if !strings.Contains(r.Verdict.Summary, "cannot list /Users/erin: permission denied") || len(r.Findings) != 0 {
 		t.Errorf("summary %q (findings %d) does not name /Users/erin", r.Verdict.Summary, len(r.Findings))
+	}
+}
+
+// TestRunOutsideLogsIndeterminate: a Windows image whose SYSTEM hive
+// (BAM) says AnyDesk.exe ran, and whose AnyDesk service trace is the real
+// trace's first 218 lines (started 2025-09-21 23:51:13 UTC, last line
+// 2025-09-22 00:23:14, before any connection). A run the trace covers:
+// not established. A run months before it begins: that run's sessions are
+// not in the trace (rotated, cut or restored) → indeterminate.
+func TestRunOutsideLogsIndeterminate(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(sharedDir(t), "samples/anydesk/artemis_linux_anydesk_var_log.trace"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := bytes.Join(bytes.SplitAfter(b, []byte("\n"))[:218], nil)
+	const sid = "S-1-5-21-1111-2222-3333-1001"
+	image := func(ran string) string {
+		root := t.TempDir()
+		at, err := time.Parse(time.RFC3339, ran)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ft [24]byte // BAM: a FILETIME, then 16 bytes
+		binary.LittleEndian.PutUint64(ft[:], uint64(at.Unix()+11644473600)*1e7)
+		hexs := make([]string, len(ft))
+		for i, c := range ft {
+			hexs[i] = fmt.Sprintf("%02x", c)
+		}
+		cfg := filepath.Join(root, "Windows/System32/config")
+		if err := os.MkdirAll(cfg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		hivetest.Build(t, filepath.Join(cfg, "SYSTEM"),
+			hivetest.Key{Path: "Select", Values: [][2]string{{"Current", "dword:0x1"}}},
+			hivetest.Key{Path: `ControlSet001\Services\bam\State\UserSettings\` + sid, Values: [][2]string{
+				{"Version", "dword:0x1"}, {"SequenceNumber", "dword:0x5"},
+				{`\Device\HarddiskVolume3\Users\bob\Downloads\AnyDesk.exe`, "hex:3:" + strings.Join(hexs, ",")},
+			}})
+		ad := filepath.Join(root, "ProgramData/AnyDesk")
+		if err := os.MkdirAll(ad, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ad, "ad_svc.trace"), head, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return root
+	}
+	for _, c := range []struct {
+		ran, want, words string
+		code             int
+	}{
+		{"2025-09-22T00:10:00Z", report.NotEstablished, "no incoming session", 2},
+		{"2025-05-03T10:20:30Z", report.Indeterminate, "AnyDesk.exe ran at 2025-05-03T10:20:30Z, before they begin", 2},
+	} {
+		r, code := scan(t, "scan", "--root", image(c.ran), "--os", "windows")
+		f := finding(t, r, "anydesk")
+		if f.State != "executed" || f.Verdict != c.want || r.Verdict.RemoteControl != c.want || code != c.code || !strings.Contains(f.VerdictReason, c.words) {
+			t.Errorf("BAM run at %s: state %s verdict %s host %s exit %d: %s", c.ran, f.State, f.Verdict, r.Verdict.RemoteControl, code, f.VerdictReason)
+		}
 	}
 }
 

@@ -93,6 +93,26 @@ type Execution struct {
 	RunCount int         `json:"run_count,omitempty"`
 	Times    []time.Time `json:"times,omitempty"`
 	Source   string      `json:"source"`
+	// Kind is the artifact: ExecPrefetch (times: its last run times),
+	// ExecBAM (time: its last execution) or ExecAmcache (time: when the
+	// entry was last written, not a run).
+	Kind string `json:"kind,omitempty"`
+}
+
+// Execution kinds.
+const (
+	ExecPrefetch = "prefetch"
+	ExecBAM      = "bam"
+	ExecAmcache  = "amcache"
+)
+
+// RunTimes are the times e says the program ran (Prefetch run times, BAM's
+// last execution); nil for an Amcache entry, whose time is not a run.
+func (e *Execution) RunTimes() []time.Time {
+	if e.Kind == ExecPrefetch || e.Kind == ExecBAM {
+		return e.Times
+	}
+	return nil
 }
 
 // Flow is a remote-access tool's network conversation seen on the wire.

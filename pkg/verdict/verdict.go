@@ -407,26 +407,75 @@ func flowRoles(t *match.Tool) string {
 	return strings.Join(parts, ", ")
 }
 
-// coverageGap says when a running tool's logs start after the process did:
-// sessions before the log begins cannot be excluded.
+// coverageGap says when the tool ran at a time its logs do not cover: a
+// running process that started before the logs begin, or a run recorded
+// by Prefetch or BAM before the logs begin or after they end (tools write
+// lines as they start, so those logs were rotated, cut or restored).
+// Sessions of that run cannot be excluded.
 func coverageGap(t *match.Tool) string {
-	var first *time.Time
+	var first, last *time.Time
 	for _, l := range t.Logs {
 		if l.FirstTime != nil && (first == nil || l.FirstTime.Before(*first)) {
 			first = l.FirstTime
+		}
+		if l.LastTime != nil && (last == nil || l.LastTime.After(*last)) {
+			last = l.LastTime
 		}
 	}
 	if first == nil {
 		return ""
 	}
 	for _, p := range t.Processes {
-		if p.Role != match.RoleClient && p.P.Started != nil && p.P.Started.Add(2*time.Minute).Before(*first) {
+		if p.Role != match.RoleClient && p.P.Started != nil && p.P.Started.Add(coverageSlack).Before(*first) {
 			return fmt.Sprintf("the logs begin at %s, after %s started at %s: earlier sessions cannot be excluded",
 				first.Format(time.RFC3339), p.P.Name, p.P.Started.Format(time.RFC3339))
 		}
 	}
+	// Logs several tools write (event logs) say nothing of this tool's runs.
+	var own []inventory.LogFile
+	for _, l := range t.Logs {
+		if !l.Shared && l.Parser != "wire" && l.FirstTime != nil {
+			own = append(own, l)
+		}
+	}
+	if len(own) == 0 {
+		return ""
+	}
+	first, last = own[0].FirstTime, own[0].LastTime
+	for _, l := range own[1:] {
+		if l.FirstTime.Before(*first) {
+			first = l.FirstTime
+		}
+		if l.LastTime != nil && (last == nil || l.LastTime.After(*last)) {
+			last = l.LastTime
+		}
+	}
+	for i := range t.Execs {
+		e := &t.Execs[i]
+		for _, rt := range e.RunTimes() {
+			where := ""
+			switch {
+			case rt.Add(coverageSlack).Before(*first):
+				where = "before they begin"
+			case last != nil && rt.After(last.Add(coverageSlack)):
+				where = "after they end"
+			default:
+				continue
+			}
+			end := ""
+			if last != nil {
+				end = " to " + last.UTC().Format(time.RFC3339)
+			}
+			return fmt.Sprintf("its logs cover %s%s, but %s (%s) says %s ran at %s, %s: that run's sessions cannot be excluded (its log was rotated, cut or restored)",
+				first.UTC().Format(time.RFC3339), end, e.Kind, e.Source, e.Name, rt.UTC().Format(time.RFC3339), where)
+		}
+	}
 	return ""
 }
+
+// coverageSlack: a tool's first log line follows its start by seconds
+// (Prefetch writes its run time up to ~10 s after the start).
+const coverageSlack = 2 * time.Minute
 
 func allFailedFromSamePeers(attempts []session.Record, inbound []match.SockMatch) bool {
 	for _, sm := range inbound {

@@ -341,3 +341,40 @@ func TestUnlistedPlacesIndeterminate(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOutsideLogsIndeterminate: Prefetch or BAM says the tool ran at a
+// time its own logs do not cover (the logs span 2025-09-21 23:51 to
+// 2025-09-22 00:23): that run's sessions cannot be excluded. An Amcache
+// time is when its entry was written, not a run; an event log several
+// tools share says nothing of this tool's runs.
+func TestRunOutsideLogsIndeterminate(t *testing.T) {
+	span := inventory.LogFile{Tool: "anydesk", Parser: "anydesk-trace", Path: `C:\ProgramData\AnyDesk\ad_svc.trace`, Status: "ok", Lines: 218,
+		FirstTime: at("2025-09-21T23:51:04Z"), LastTime: at("2025-09-22T00:23:41Z")}
+	shared := inventory.LogFile{Tool: "anydesk", Parser: "eventlog", Path: "Application.evtx", Status: "ok", Lines: 900, Shared: true,
+		FirstTime: at("2022-01-01T00:00:00Z"), LastTime: at("2026-01-01T00:00:00Z")}
+	run := func(kind, when string) inventory.Execution {
+		return inventory.Execution{Name: "ANYDESK.EXE", Kind: kind, Source: "ANYDESK.EXE-4A81B364.pf", Times: []time.Time{*at(when)}}
+	}
+	cases := []struct {
+		name  string
+		exec  inventory.Execution
+		logs  []inventory.LogFile
+		want  string
+		words string
+	}{
+		{"prefetch run years before the logs", run(inventory.ExecPrefetch, "2022-10-25T08:12:00Z"), []inventory.LogFile{span}, report.Indeterminate, "ran at 2022-10-25T08:12:00Z, before they begin"},
+		{"prefetch run after the logs end", run(inventory.ExecPrefetch, "2025-09-22T12:00:00Z"), []inventory.LogFile{span}, report.Indeterminate, "ran at 2025-09-22T12:00:00Z, after they end"},
+		{"BAM run before the logs", run(inventory.ExecBAM, "2025-09-20T10:00:00Z"), []inventory.LogFile{span}, report.Indeterminate, "bam ("},
+		{"prefetch run inside the logs", run(inventory.ExecPrefetch, "2025-09-22T00:10:00Z"), []inventory.LogFile{span}, report.NotEstablished, "no incoming session"},
+		{"prefetch run a minute before the first line", run(inventory.ExecPrefetch, "2025-09-21T23:50:10Z"), []inventory.LogFile{span}, report.NotEstablished, "no incoming session"},
+		{"amcache entry written before the logs", run(inventory.ExecAmcache, "2022-10-25T08:12:00Z"), []inventory.LogFile{span}, report.NotEstablished, "no incoming session"},
+		{"a shared event log's span does not cover a run", run(inventory.ExecPrefetch, "2023-05-01T00:00:00Z"), []inventory.LogFile{span, shared}, report.Indeterminate, "before they begin"},
+	}
+	for _, c := range cases {
+		tool := &match.Tool{Sig: sig, Execs: []inventory.Execution{c.exec}, Logs: c.logs}
+		fs, v := decide(t, []*match.Tool{tool}, false, okStatuses)
+		if fs[0].Verdict != c.want || v.RemoteControl != c.want || !strings.Contains(fs[0].VerdictReason, c.words) {
+			t.Errorf("%s: verdict %s host %s: %s", c.name, fs[0].Verdict, v.RemoteControl, fs[0].VerdictReason)
+		}
+	}
+}

@@ -142,7 +142,7 @@ func (c *collector) prefetch(ctx context.Context, src *source.Source) {
 			// file <EXE>-<hash of its path>.pf); no run times without the
 			// content.
 			if name := prefetchExe(e.Name()); name != "" {
-				c.ex = append(c.ex, inventory.Execution{Name: name, Source: p + " (file name only: its content could not be read)"})
+				c.ex = append(c.ex, inventory.Execution{Name: name, Source: p + " (file name only: its content could not be read)", Kind: inventory.ExecPrefetch})
 			}
 			continue
 		}
@@ -175,7 +175,7 @@ func BAM(k hive.Key) ([]inventory.Execution, []string) {
 				continue
 			}
 			t := hive.Filetime(binary.LittleEndian.Uint64(b))
-			ex := inventory.Execution{Name: baseName(n), Path: n, Source: sk.Path()}
+			ex := inventory.Execution{Name: baseName(n), Path: n, Source: sk.Path(), Kind: inventory.ExecBAM}
 			if !t.IsZero() {
 				ex.Times = []time.Time{t}
 			}
@@ -252,7 +252,7 @@ func Amcache(root hive.Key) ([]inventory.Execution, []string) {
 			sk.Close()
 			continue
 		}
-		ex := inventory.Execution{Name: name, Path: p, Source: sk.Path()}
+		ex := inventory.Execution{Name: name, Path: p, Source: sk.Path(), Kind: inventory.ExecAmcache}
 		if t := sk.Modified(); !t.IsZero() {
 			ex.Times = append(ex.Times, t)
 		}

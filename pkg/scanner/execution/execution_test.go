@@ -23,7 +23,7 @@ const sample = "testdata/CMD.EXE-4A81B364.pf"
 
 func checkSample(t *testing.T, ex inventory.Execution) {
 	t.Helper()
-	if ex.Name != "CMD.EXE" || ex.RunCount != sampleRC || ex.Path != `\DEVICE\HARDDISKVOLUME2\WINDOWS\SYSTEM32\CMD.EXE` {
+	if ex.Name != "CMD.EXE" || ex.RunCount != sampleRC || ex.Path != `\DEVICE\HARDDISKVOLUME2\WINDOWS\SYSTEM32\CMD.EXE` || ex.Kind != inventory.ExecPrefetch {
 		t.Errorf("prefetch = %+v", ex)
 	}
 	// Hand-read from the decompressed file (see testdata/SOURCES.md).
@@ -177,15 +177,15 @@ func TestOfflineImage(t *testing.T) {
 		case e.Source == "/Windows/Prefetch/CMD.EXE-4A81B364.pf":
 			checkSample(t, e)
 		case strings.HasPrefix(e.Source, "/Windows/Prefetch/GARBAGE.EXE-00000000.pf"):
-			if e.Name != "GARBAGE.EXE" || len(e.Times) != 0 || e.RunCount != 0 || !strings.Contains(e.Source, "file name only") {
+			if e.Name != "GARBAGE.EXE" || len(e.Times) != 0 || e.RunCount != 0 || !strings.Contains(e.Source, "file name only") || e.Kind != inventory.ExecPrefetch {
 				t.Errorf("name-only = %+v", e)
 			}
 		case e.Source == `/Windows/System32/config/SYSTEM:\ControlSet001\Services\bam\State\UserSettings\`+bamSID:
-			if e.Name != "AnyDesk.exe" || e.Path != bamPath || len(e.Times) != 1 || e.Times[0].Format(time.RFC3339) != bamTime {
+			if e.Name != "AnyDesk.exe" || e.Path != bamPath || len(e.Times) != 1 || e.Times[0].Format(time.RFC3339) != bamTime || e.Kind != inventory.ExecBAM || len(e.RunTimes()) != 1 {
 				t.Errorf("BAM = %+v", e)
 			}
 		case strings.HasPrefix(e.Source, `/Windows/AppCompat/Programs/Amcache.hve:\Root\InventoryApplicationFile\anydesk.exe|`):
-			if e.Name != "AnyDesk.exe" || e.Path != amPath || len(e.Times) != 1 {
+			if e.Name != "AnyDesk.exe" || e.Path != amPath || len(e.Times) != 1 || e.Kind != inventory.ExecAmcache || e.RunTimes() != nil {
 				t.Errorf("Amcache = %+v", e)
 			}
 		default:

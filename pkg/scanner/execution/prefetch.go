@@ -57,7 +57,7 @@ func ParsePrefetch(r io.Reader, name string) (ex inventory.Execution, err error)
 	if err != nil {
 		return ex, fmt.Errorf("%s: %v", name, err)
 	}
-	ex = inventory.Execution{Name: info.Executable, RunCount: int(info.RunCount), Source: name}
+	ex = inventory.Execution{Name: info.Executable, RunCount: int(info.RunCount), Source: name, Kind: inventory.ExecPrefetch}
 	ex.Path = info.Path
 	if !strings.HasPrefix(ex.Path, `\`) {
 		// Older formats: the executable is among the files it loaded.
