@@ -1192,7 +1192,7 @@ func TestOfflineUnlistableProfile(t *testing.T) {
 }
 
 // TestUnlistedProfileNoToolIndeterminate: an image with no tool in what
-// nobody may read, and a profile it may not list. "No tool found, no sign
+// nobody may read, and a profile it may not list (or no SYSTEM hive). "No tool found, no sign
 // of remote control" (exit 0) would be false comfort: a portable tool and
 // its session logs can be in that profile. Indeterminate, exit 2, naming
 // the folder.
@@ -1202,7 +1202,7 @@ func TestUnlistedProfileNoToolIndeterminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	for _, d := range []string{"Users/dave/Documents", "Users/erin/Downloads", "Windows/System32"} {
+	for _, d := range []string{"Users/dave/Documents", "Users/erin/Downloads", "Windows/System32/config"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -1211,7 +1211,17 @@ func TestUnlistedProfileNoToolIndeterminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	// Without the SYSTEM hive every Windows has, BAM was not read.
 	r, code := scanAs(t, nobody, "scan", "--root", root, "--os", "windows")
+	if r.Verdict.RemoteControl != report.Indeterminate || code != 2 || !strings.Contains(r.Verdict.Summary, "no SYSTEM hive in the image") {
+		t.Fatalf("no SYSTEM hive: verdict %s exit %d, want indeterminate 2 naming the hive (%s)", r.Verdict.RemoteControl, code, r.Verdict.Summary)
+	}
+	system := filepath.Join(root, "Windows/System32/config/SYSTEM")
+	hivetest.Build(t, system, hivetest.Key{Path: "Select", Values: [][2]string{{"Current", "dword:0x1"}}})
+	if err := os.Chmod(system, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, code = scanAs(t, nobody, "scan", "--root", root, "--os", "windows")
 	if r.Verdict.RemoteControl != report.NotEstablished || code != 0 || len(r.Findings) != 0 {
 		t.Fatalf("every profile listed: verdict %s exit %d findings %d, want not_established 0 0 (%s)", r.Verdict.RemoteControl, code, len(r.Findings), r.Verdict.Summary)
 	}

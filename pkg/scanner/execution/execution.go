@@ -197,10 +197,13 @@ func (c *collector) bamOffline(src *source.Source) {
 	p := first(src, SystemHive)
 	h, err := hive.OpenSource(src, p)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			c.errorf("%v", err)
-			c.unread++
+		// Every Windows has a SYSTEM hive: an image without one is an
+		// incomplete collection, and its BAM records were not read.
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%s: no SYSTEM hive in the image: BAM's execution records not read", p)
 		}
+		c.errorf("%v", err)
+		c.unread++
 		return
 	}
 	defer h.Close()

@@ -194,12 +194,26 @@ func TestOfflineImage(t *testing.T) {
 	}
 }
 
+// TestNothingThere: an image with a SYSTEM hive (no BAM key in it), no
+// Prefetch folder (disabled on servers) and no Amcache.hve (Windows 7) has
+// no execution records, and that is all it says. Without the SYSTEM hive,
+// which every Windows has, the image is an incomplete collection: BAM was
+// not read, and the status says so (failed, naming the hive).
 func TestNothingThere(t *testing.T) {
 	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "Windows", "System32"), 0o755)
-	inv := scanner.Run(context.Background(), &scanner.Env{Source: source.Dir(root, "windows")}, []scanner.Scanner{execution.New()})
-	if st := inv.Statuses[0]; st.Status != inventory.StatusOK || st.Items != 0 || st.Reason == "" {
-		t.Errorf("status = %+v", st)
+	cfg := filepath.Join(root, "Windows", "System32", "config")
+	os.MkdirAll(cfg, 0o755)
+	scan := func() inventory.ScannerStatus {
+		inv := scanner.Run(context.Background(), &scanner.Env{Source: source.Dir(root, "windows")}, []scanner.Scanner{execution.New()})
+		return inv.Statuses[0]
+	}
+	if st := scan(); st.Status != inventory.StatusFailed || st.Unreadable != 1 || len(st.Errors) != 1 ||
+		st.Errors[0] != "/Windows/System32/config/SYSTEM: no SYSTEM hive in the image: BAM's execution records not read" {
+		t.Errorf("no SYSTEM hive: status = %+v", st)
+	}
+	hivetest.Build(t, filepath.Join(cfg, "SYSTEM"), hivetest.Key{Path: "Select", Values: sv("Current", "dword:0x1")})
+	if st := scan(); st.Status != inventory.StatusOK || st.Items != 0 || len(st.Errors) != 0 {
+		t.Errorf("SYSTEM hive without BAM: status = %+v", st)
 	}
 }
 
