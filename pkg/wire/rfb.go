@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strconv"
 )
@@ -11,8 +12,10 @@ type rfbState struct {
 	info        RFBInfo
 	major       int
 	minor       int
-	secTypeSeen bool // the server's security type(s) message was seen
-	challenge   bool // a 16-byte VNC-auth challenge was seen
+	secTypeSeen bool   // the server's security type(s) message was seen
+	offered     []byte // RFB 3.7+: the security types the server offered
+	chosen      bool   // the client's choice among them was seen
+	challenge   bool   // a 16-byte VNC-auth challenge was seen
 	serverInit  bool
 	encrypted   bool // RFB 004.x (RealVNC): everything after the banners is encrypted
 	bannerRef   PacketRef
@@ -74,6 +77,15 @@ func (a *Analyzer) rfbData(f *flowState, d int, b []byte, pi *PacketInfo) {
 		a.rfbServer(f, s, b, pi)
 		return
 	}
+	// RFB 3.7+: the client answers the server's list with the one type it
+	// picks (a byte); the auth method is that type, not the first offered.
+	if len(s.offered) > 0 && !s.chosen && s.info.Auth == "" && !s.serverInit {
+		s.chosen = true
+		if bytes.IndexByte(s.offered, b[0]) >= 0 {
+			s.info.SecurityType = int(b[0])
+		}
+		return
+	}
 	if s.serverInit {
 		s.clientMessages(b)
 	}
@@ -102,6 +114,7 @@ func (a *Analyzer) rfbServer(f *flowState, s *rfbState, b []byte, pi *PacketInfo
 		}
 		if int(b[0]) < len(b) {
 			s.info.SecurityType = int(b[1])
+			s.offered = append([]byte(nil), b[1:1+int(b[0])]...)
 		}
 		return
 	}
