@@ -296,3 +296,38 @@ func TestPcapOfRDPSessions(t *testing.T) {
 		notEstablished(t, r)
 	})
 }
+
+// TestPcapUnreadIsNotClean: captures handed over are the whole evidence.
+// A capture that cannot be opened, or one cut short (the first 40,000
+// bytes of rdp-proprietary-encryption.pcap: Zeek's result=Success
+// connection from 172.21.128.16:1312 is cut in its handshake, open), is
+// never "no remote control": indeterminate, exit 2, naming what is missing.
+func TestPcapUnreadIsNotClean(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nonexistent.pcap")
+	r, code := scan(t, "pcap", missing)
+	if r.Verdict.RemoteControl != report.Indeterminate || code != 2 || !strings.Contains(r.Verdict.Summary, "capture "+missing+" could not be read") {
+		t.Errorf("missing capture: %s exit %d: %s", r.Verdict.RemoteControl, code, r.Verdict.Summary)
+	}
+	b, err := os.ReadFile(filepath.Join(sharedDir(t), "pcaps/zeek/rdp_rdp-proprietary-encryption.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, b[:40000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, code = scan(t, "pcap", "--local-ip", "10.226.24.52", cut)
+	if r.Verdict.RemoteControl != report.Indeterminate || code != 2 {
+		t.Fatalf("cut capture: %s exit %d: %s", r.Verdict.RemoteControl, code, r.Verdict.Summary)
+	}
+	f := finding(t, r, "windows-rdp")
+	open := 0
+	for _, a := range f.Attempts {
+		if a.OutcomeUnlogged && a.RemotePort == 1312 && a.End == nil {
+			open++
+		}
+	}
+	if open != 1 || f.Conditions.Session.Status != report.Unknown {
+		t.Errorf("cut capture: %d open attempts from :1312, condition 3 %s (%s)", open, f.Conditions.Session.Status, f.Conditions.Session.Reason)
+	}
+}

@@ -89,7 +89,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if o.Live != nil {
 		live = *o.Live
 	}
-	findings, v := verdict.Decide(tools, verdict.Context{Live: live, Statuses: inv.Statuses, HandedOver: len(o.LogPaths) > 0})
+	// Files handed over (logs, captures) are the whole evidence.
+	findings, v := verdict.Decide(tools, verdict.Context{Live: live, Statuses: inv.Statuses,
+		HandedOver: len(o.LogPaths) > 0 || o.Command == "pcap", Capture: o.Kind == "capture"})
 	r.Host = <-hostc
 	r.Scanners = inv.Statuses
 	r.Findings = findings

@@ -130,6 +130,9 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
 		v.Reasons = append(v.Reasons, indeterminate...)
 		v.Summary = "Remote control cannot be excluded: a remote-access tool is present or ran, but the evidence that would show a session is missing or unreadable. Treat a leak as possible until the missing logs are recovered (run as administrator/root, collect the logs, or examine an image)."
+		if c.Capture && !coreFailed {
+			v.Summary = "Remote control cannot be excluded: the capture shows remote-access connections, but not whether one became a session (the reasons say why: a connection still open when the capture ended, or which side was controlled is not known). Treat a leak as possible until the tools' logs on the PCs involved are read (ratwatch scan, ratwatch logs); give the capturing host's address with --local-ip when the reasons ask for it."
+		}
 	default:
 		v.RemoteControl, v.Leak = report.NotEstablished, LeakNo
 		if len(fs) == 0 {
@@ -198,12 +201,23 @@ func sessionComputers(fs []report.Finding) []string {
 	return out
 }
 
-// unreadHandedOver says how many of the logs handed over could not be read
-// ("" when all were).
+// unreadHandedOver says what of the files handed over (logs, captures)
+// could not be read, or was read only in part ("" when all were read).
 func unreadHandedOver(c Context) string {
-	st, ok := c.status("tool-logs")
-	if !ok || st.Unreadable == 0 {
-		return ""
+	var parts []string
+	if st, ok := c.status("tool-logs"); ok && st.Unreadable > 0 {
+		parts = append(parts, fmt.Sprintf("%d of the %d files or folders handed over could not be read (%s)", st.Unreadable, st.Items, strings.Join(st.Errors[:min(len(st.Errors), 3)], "; ")))
 	}
-	return fmt.Sprintf("%d of the %d files or folders handed over could not be read (%s)", st.Unreadable, st.Items, strings.Join(st.Errors[:min(len(st.Errors), 3)], "; "))
+	for _, st := range c.Statuses {
+		if !strings.HasPrefix(st.Name, "capture ") {
+			continue
+		}
+		switch st.Status {
+		case inventory.StatusFailed:
+			parts = append(parts, fmt.Sprintf("%s could not be read (%s)", st.Name, st.Reason))
+		case inventory.StatusPartial:
+			parts = append(parts, fmt.Sprintf("%s was read only in part (%s): a session in the rest cannot be excluded", st.Name, st.Reason))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

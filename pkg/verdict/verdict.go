@@ -32,6 +32,9 @@ type Context struct {
 	// (`ratwatch logs`); they are the whole evidence, so one that could not
 	// be read leaves the host verdict indeterminate, never "not established".
 	HandedOver bool
+	// Capture: the evidence is packet captures only (pcap, capture): what
+	// is missing is said in a capture's words.
+	Capture bool
 }
 
 func (c Context) status(name string) (inventory.ScannerStatus, bool) {
@@ -333,6 +336,10 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 			Reason: fmt.Sprintf("%d log(s) could be read only in part (%s): a session in the part not read cannot be excluded", len(cut), strings.Join(cut[:min(len(cut), 3)], "; "))}
 	}
 	if n := countUnlogged(f.Attempts); n > 0 {
+		if onlyWire(f.Attempts) {
+			return report.Condition{Status: report.Unknown, Evidence: sessionEvidence(f.Attempts),
+				Reason: fmt.Sprintf("%d connection(s) reached it, and the capture does not show whether they authenticated (%s; %s): a session cannot be excluded — read the tool's logs on the PC", n, describeSessions(f.Attempts), unloggedWhy(f.Attempts))}
+		}
 		return report.Condition{Status: report.Unknown, Evidence: sessionEvidence(f.Attempts),
 			Reason: fmt.Sprintf("%d connection(s) reached it, and no log given says whether they authenticated (%s; %s): a session cannot be excluded — read the logs that record logons too", n, describeSessions(f.Attempts), unloggedWhy(f.Attempts))}
 	}
@@ -533,6 +540,16 @@ func countUnlogged(rs []session.Record) int {
 		}
 	}
 	return n
+}
+
+// onlyWire: every record whose outcome is not known came from a capture.
+func onlyWire(rs []session.Record) bool {
+	for i := range rs {
+		if rs[i].OutcomeUnlogged && rs[i].Parser != "wire" {
+			return false
+		}
+	}
+	return true
 }
 
 // unloggedWhy says which artifact it is, from the first such record's notes.

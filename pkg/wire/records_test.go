@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
@@ -41,6 +42,16 @@ func checkRecords(t *testing.T, rep *Report) {
 		}
 		if r.Outcome == session.Established && !r.IsSession() {
 			t.Errorf("established record not a session")
+		}
+		// A TCP attempt still open when the capture ended (no FIN or RST)
+		// has no known outcome and no end; a closed one, or a failure
+		// the capture shows, has both.
+		if len(r.Evidence) > 0 && r.Evidence[0].Socket != nil {
+			sk := r.Evidence[0].Socket
+			open := sk.State == "end-of-capture" && sk.Proto == "tcp" && r.Outcome == session.AttemptOnly
+			if r.OutcomeUnlogged != open || open && (r.End != nil || !r.Open) {
+				t.Errorf("%s %s:%d state %s: outcome_unlogged %v, end %v", r.Outcome, r.RemoteIP, r.RemotePort, sk.State, r.OutcomeUnlogged, r.End)
+			}
 		}
 		if len(r.Evidence) == 0 {
 			t.Errorf("record without evidence: %+v", r)
@@ -150,5 +161,47 @@ func TestBuiltinSignatures(t *testing.T) {
 		if sigs.Get(id) == nil {
 			t.Logf("note: no built-in signature %q yet", id)
 		}
+	}
+}
+
+// TestOpenAtCaptureEnd: rdp-x509.pcap (SOURCES.md: the handshake through
+// the MCS response, result=Success, client JOHN-PC-LAPTOP) ends with the
+// connection open — tshark shows no FIN or RST in its 15 packets, the first
+// (SYN) at 1423755591.055977 from 192.168.1.1:54990. What followed the MCS
+// response is not in the capture, so the record is not "an attempt that did
+// not get in": its outcome is unknown and it has no end.
+func TestOpenAtCaptureEnd(t *testing.T) {
+	rep, err := analyzeFile(t, filepath.Join(pcapDir(t), "zeek", "rdp_rdp-x509.pcap"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Records) != 1 {
+		t.Fatalf("%d records, want 1", len(rep.Records))
+	}
+	r := rep.Records[0]
+	if r.Outcome != session.AttemptOnly || !r.OutcomeUnlogged || r.End != nil || !r.Open ||
+		r.Start.Format(time.RFC3339Nano) != "2015-02-12T15:39:51.055977Z" ||
+		r.RemoteIP != "192.168.1.1" || r.RemotePort != 54990 || r.RemoteName != "JOHN-PC-LAPTOP" {
+		t.Fatalf("record %s unlogged=%v open=%v start=%v end=%v peer %s:%d %q", r.Outcome, r.OutcomeUnlogged, r.Open, r.Start, r.End, r.RemoteIP, r.RemotePort, r.RemoteName)
+	}
+	if !strings.Contains(strings.Join(r.Notes, " "), "still open when the capture ended (no FIN or RST), last seen 2015-02-12T15:40:05.227945Z") {
+		t.Errorf("notes %q", r.Notes)
+	}
+}
+
+// TestRFBChosenSecurityType: in rfb_00-vnc-openwall-3.7.pcap the server
+// offers TLS (18) first and VNC (2) next (frame 7), and the client picks
+// VNC (frame 8, tshark's vnc.client_security_type 2): the session's auth
+// method is the one picked, not the first offered.
+func TestRFBChosenSecurityType(t *testing.T) {
+	rep, err := analyzeFile(t, filepath.Join(pcapDir(t), "suricata-verify", "rfb_00-vnc-openwall-3.7.pcap"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Records) != 1 || rep.Records[0].AuthMethod != "VNC" || rep.Records[0].Outcome != session.Established {
+		for _, r := range rep.Records {
+			t.Logf("%s %s", r.Outcome, r.AuthMethod)
+		}
+		t.Fatalf("%d records, want one established with auth VNC", len(rep.Records))
 	}
 }

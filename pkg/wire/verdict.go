@@ -418,11 +418,20 @@ func (a *Analyzer) record(f *Flow, dir session.Direction) session.Record {
 			r.Input = map[string]int{"key": f.RFB.KeyEvents, "pointer": f.RFB.PointerEvents}
 		}
 	}
-	if f.Closed == "end-of-capture" && f.Verdict == VerdictSession {
+	switch {
+	case f.Closed == "end-of-capture" && f.Verdict == VerdictSession:
 		// Still running when the capture stopped: its end is not known;
 		// the last packet is only when it was last seen.
 		r.End = nil
 		r.Notes = append(r.Notes, "still running when the capture ended; last seen "+f.Last.UTC().Format(time.RFC3339Nano))
+	case f.Closed == "end-of-capture" && r.Outcome == session.AttemptOnly && f.Proto == "tcp":
+		// Open (no FIN or RST), and no failure seen, when the capture
+		// stopped: the capture holds its start only, so it is not an
+		// attempt that did not get in (verdict rule 8). UDP has no
+		// close to miss.
+		r.End, r.OutcomeUnlogged = nil, true
+		r.Notes = append(r.Notes, "still open when the capture ended (no FIN or RST), last seen "+f.Last.UTC().Format(time.RFC3339Nano)+
+			": no authentication result in the capture, and what followed is not in it")
 	}
 	r.Finish()
 	r.Key = fmt.Sprintf("wire:%s:%s:%d", f.Tool, remote.IP, f.First.Unix())
