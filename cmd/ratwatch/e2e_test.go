@@ -1296,6 +1296,77 @@ func TestRunOutsideLogsIndeterminate(t *testing.T) {
 	}
 }
 
+// TestOfflineImageZone: the TeamViewer log rotated to _OLD without its
+// Start: header (lines 550–1049 of the real TV15 log: the incoming session
+// at 06:16:32–06:18:36 local time) next to the real Connections_incoming.txt
+// row (14:16:32–14:18:36 UTC). The image's SYSTEM hive says Pacific
+// Standard Time: the log's times are read in the image's zone (UTC-8 in
+// February), so the two join into the one session — whatever zone the
+// analysing machine is in (TZ=Asia/Tokyo here). Without the zone in the
+// image, local times are read as UTC and the report says so.
+func TestOfflineImageZone(t *testing.T) {
+	sh := sharedDir(t)
+	b, err := os.ReadFile(filepath.Join(sh, "samples/teamviewer/plaso_TeamViewer15_Logfile.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	rotated := bytes.Join(lines[549:1049], nil)
+	image := func(zone bool) string {
+		root := t.TempDir()
+		tv := filepath.Join(root, "Program Files", "TeamViewer")
+		place(t, filepath.Join(sh, "samples/teamviewer/plaso_connections_incoming.txt"), filepath.Join(tv, "Connections_incoming.txt"))
+		if err := os.WriteFile(filepath.Join(tv, "TeamViewer15_Logfile_OLD.log"), rotated, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := filepath.Join(root, "Windows", "System32", "config")
+		if err := os.MkdirAll(cfg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		keys := []hivetest.Key{{Path: "Select", Values: [][2]string{{"Current", "dword:0x1"}}}}
+		if zone {
+			keys = append(keys, hivetest.Key{Path: `ControlSet001\Control\TimeZoneInformation`, Values: [][2]string{
+				{"TimeZoneKeyName", "string:Pacific Standard Time"}, {"Bias", "dword:0x1e0"}}})
+		}
+		hivetest.Build(t, filepath.Join(cfg, "SYSTEM"), keys...)
+		return root
+	}
+	run := func(root string) *report.Report {
+		cmd := exec.Command(binPath, "scan", "--root", root, "--os", "windows", "-o", "json")
+		cmd.Env = append(os.Environ(), "TZ=Asia/Tokyo")
+		out, _ := cmd.Output()
+		validate(t, out)
+		var r report.Report
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("report: %v", err)
+		}
+		return &r
+	}
+	r := run(image(true))
+	f := finding(t, r, "teamviewer")
+	if r.Scan.Timezone != "America/Los_Angeles" || !strings.Contains(r.Scan.TimezoneFrom, `TimeZoneKeyName "Pacific Standard Time"`) {
+		t.Errorf("timezone %q from %q", r.Scan.Timezone, r.Scan.TimezoneFrom)
+	}
+	if len(f.Incoming) != 1 || f.Incoming[0].Start.Format(time.RFC3339) != "2024-02-16T14:16:32Z" || f.Incoming[0].End.Format(time.RFC3339) != "2024-02-16T14:18:36Z" || len(f.Incoming[0].Evidence) < 2 {
+		for _, s := range f.Incoming {
+			t.Logf("%v – %v (%s)", s.Start, s.End, s.TimeRule)
+		}
+		t.Fatalf("%d incoming sessions, want the one joined 14:16:32–14:18:36 UTC", len(f.Incoming))
+	}
+	r = run(image(false))
+	if !strings.Contains(r.Scan.Timezone, "not known") || !strings.Contains(r.Scan.TimezoneFrom, "give --tz") {
+		t.Errorf("no zone in the image: timezone %q from %q", r.Scan.Timezone, r.Scan.TimezoneFrom)
+	}
+	f = finding(t, r, "teamviewer")
+	ruled := false
+	for _, s := range f.Incoming {
+		ruled = ruled || strings.Contains(s.TimeRule, "not known")
+	}
+	if len(f.Incoming) != 2 || !ruled {
+		t.Errorf("no zone: %d sessions (the log's read as UTC, not joined: want 2), a time rule saying the zone is not known: %v", len(f.Incoming), ruled)
+	}
+}
+
 // TestPartialLogIsNotClean: the real xrdp.log's start-up lines, then a
 // stretch of binary garbage where its session lines would be: the log is
 // partial (an error with line and offset), and xrdp's condition 3 is

@@ -4,6 +4,9 @@ package main
 
 import (
 	"os"
+	// The zone database in the binary: --tz, and an image's own zone, work
+	// on a Windows analysis machine, which has none.
+	_ "time/tzdata"
 
 	"github.com/ratwatch/ratwatch/internal/gctune"
 	"github.com/ratwatch/ratwatch/pkg/cli"

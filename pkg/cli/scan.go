@@ -13,6 +13,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/parsers"
 	"github.com/ratwatch/ratwatch/pkg/signature"
 	"github.com/ratwatch/ratwatch/pkg/source"
+	"github.com/ratwatch/ratwatch/pkg/timezone"
 )
 
 // scanFlags are the flags shared by scan-like commands.
@@ -32,7 +33,7 @@ func (s *scanFlags) addSelection(cmd *cobra.Command) {
 func (s *scanFlags) add(cmd *cobra.Command) {
 	s.out.add(cmd)
 	cmd.Flags().StringSliceVar(&s.signatures, "signatures", nil, "extra signature files or folders to use with the built-in set")
-	cmd.Flags().StringVar(&s.tz, "tz", "", "time zone of logs that write local time without an offset (default: this host's; e.g. Asia/Tokyo)")
+	cmd.Flags().StringVar(&s.tz, "tz", "", "time zone of logs that write local time without an offset (default: this host's; with --root, the image's own; e.g. Asia/Tokyo)")
 }
 
 func (s *scanFlags) load() (*signature.Set, *time.Location, error) {
@@ -62,6 +63,17 @@ func (s *scanFlags) load() (*signature.Set, *time.Location, error) {
 		}
 	}
 	return set, loc, nil
+}
+
+// zoneFrom says where the zone of f.load came from (report scan.timezone_from).
+func (s *scanFlags) zoneFrom(handedOver bool) string {
+	switch {
+	case s.tz != "":
+		return "--tz"
+	case handedOver:
+		return "this machine's zone (the logs' own PC's may differ: give it with --tz)"
+	}
+	return "this machine's zone"
 }
 
 func newScanCmd() *cobra.Command {
@@ -101,8 +113,17 @@ instead: files, installed software and logs only.`,
 				}
 				src = source.Dir(root, osName)
 			}
+			zoneFrom := f.zoneFrom(false)
+			if root != "" && f.tz == "" {
+				// The image's own zone, not this machine's.
+				z, err := timezone.Of(src)
+				if err != nil {
+					z = timezone.Unknown(err)
+				}
+				loc, zoneFrom = z.Loc, z.From
+			}
 			o := engine.Options{Command: "scan", Source: src, Signatures: set,
-				Location: loc, FailOn: f.out.failOn, Only: f.only, Skip: f.skip}
+				Location: loc, TimezoneFrom: zoneFrom, FailOn: f.out.failOn, Only: f.only, Skip: f.skip}
 			if capDur > 0 {
 				if root != "" {
 					return fmt.Errorf("--capture needs the live host, not --root")
@@ -154,7 +175,7 @@ start, end, peer, authentication, transfers and the line it came from.`,
 				return err
 			}
 			r, err := engine.Run(cmd.Context(), engine.Options{Command: "logs", Source: source.Live(), Signatures: set,
-				Location: loc, FailOn: f.out.failOn, LogPaths: args, Only: []string{"tool-logs"}})
+				Location: loc, TimezoneFrom: f.zoneFrom(true), FailOn: f.out.failOn, LogPaths: args, Only: []string{"tool-logs"}})
 			if err != nil {
 				return err
 			}

@@ -40,6 +40,10 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 		// analysed them.
 		p("ratwatch %s · %s analysed on %s (%s) · %s · as %s\n", r.Tool.Version, r.Scan.Source.Kind, orDash(r.Host.Name), r.Scan.Source.OS,
 			r.Scan.StartedAt.Format(time.RFC3339), who)
+		// Which zone turned the evidence's local times into UTC.
+		if r.Scan.TimezoneFrom != "" && r.Scan.Source.Kind != "capture" {
+			p("%s\n", wrap(fmt.Sprintf("local times: %s — %s", r.Scan.Timezone, r.Scan.TimezoneFrom), 100))
+		}
 	}
 	p("\nVERDICT: remote control %s — leak %s\n", strings.ToUpper(strings.ReplaceAll(r.Verdict.RemoteControl, "_", " ")), r.Verdict.Leak)
 	p("%s\n", wrap(r.Verdict.Summary, 100))

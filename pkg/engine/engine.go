@@ -42,7 +42,10 @@ type Options struct {
 	// Only/Skip select scanners by name.
 	Only, Skip []string
 	Location   *time.Location
-	FailOn     string
+	// TimezoneFrom says where Location came from (--tz, this machine, the
+	// image's SYSTEM hive or /etc/localtime).
+	TimezoneFrom string
+	FailOn       string
 	// NoScanners runs no host scanner (pcap/capture: only Extra is judged).
 	NoScanners bool
 	// Kind overrides the reported source kind ("capture").
@@ -65,7 +68,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	r.Tool = report.ToolInfo{Name: "ratwatch", Version: version.Version, Commit: version.Commit, SignaturesVersion: o.Signatures.Version}
 	r.Scan = report.ScanInfo{ID: newID(), Command: o.Command, StartedAt: time.Now().UTC(),
 		Source:     report.SourceInfo{Kind: o.Source.Kind(), Root: o.Source.Root(), OS: o.Source.OS()},
-		Privileges: privileges(), Timezone: o.Location.String(), Inputs: o.LogPaths}
+		Privileges: privileges(), Timezone: zoneName(o.Location), TimezoneFrom: o.TimezoneFrom, Inputs: o.LogPaths}
 	if len(o.LogPaths) > 0 {
 		r.Scan.Source.Kind = "files"
 	}
@@ -189,4 +192,13 @@ func osRelease(src *source.Source) (id, version string) {
 		return id, version
 	}
 	return "", ""
+}
+
+// zoneName names loc for the report; this machine's zone (time.Local, which
+// names itself "Local") with its abbreviation and offset now.
+func zoneName(loc *time.Location) string {
+	if loc != time.Local {
+		return loc.String()
+	}
+	return "Local (" + time.Now().Format("MST -07:00") + ")"
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // SchemaVersion of the JSON document.
-const SchemaVersion = "1.0.3"
+const SchemaVersion = "1.0.4"
 
 // Report is one scan's result.
 type Report struct {
@@ -52,8 +52,11 @@ type ScanInfo struct {
 	Source     SourceInfo `json:"source"`
 	Privileges Privileges `json:"privileges"`
 	// Timezone used for logs that write local time without an offset.
-	Timezone string   `json:"timezone"`
-	Inputs   []string `json:"inputs,omitempty"`
+	Timezone string `json:"timezone"`
+	// TimezoneFrom says where it came from: "--tz", this machine's zone,
+	// or the image's (SYSTEM hive, /etc/localtime), or why it is not known.
+	TimezoneFrom string   `json:"timezone_from,omitempty"`
+	Inputs       []string `json:"inputs,omitempty"`
 }
 
 // SourceInfo says what was inspected.

@@ -137,7 +137,7 @@ func (SPLog) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 		return res, fmt.Errorf("%s: %s: %w", p.Name(), in.Path, err)
 	}
 	loc := in.Location
-	rule := "local time converted to UTC with the given zone"
+	rule := "local time converted to UTC with the scan's zone"
 	if loc == nil {
 		loc = time.UTC
 		rule = "local time taken as UTC (no zone given)"

@@ -271,7 +271,7 @@ func (st *logState) converter() (func(t time.Time, off int, known bool) time.Tim
 			return t
 		}, func() string {
 			if st.in.Location != nil {
-				return "local time converted to UTC with the given zone " + st.in.Location.String() + " (no Start: header in this file)"
+				return "local time converted to UTC with the scan's zone " + st.in.Location.String() + " (no Start: header in this file)"
 			}
 			return "no Start: header and no zone given: local time taken as UTC (may be off by the zone offset)"
 		}()

@@ -213,7 +213,7 @@ func TestRotatedMidSession(t *testing.T) {
 		{"to_host", "test", "2024-02-16 14:18:14.750", 53},
 	}
 	fragWant := want{dir: session.Incoming, outcome: session.Established, start: "<nil>", end: "2024-02-16 14:18:36.136",
-		id: "1660360496", clip: 3, transfers: newTransfers, ruleHas: "given zone PST"}
+		id: "1660360496", clip: 3, transfers: newTransfers, ruleHas: "scan's zone PST"}
 	check(t, "new", n.Sessions, []want{fragWant})
 
 	in := parse(t, ConnectionsIncoming{}, "Connections_incoming.txt", readSample(t, "plaso_connections_incoming.txt"), nil)

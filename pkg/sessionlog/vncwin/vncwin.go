@@ -218,7 +218,7 @@ func (st *state) result(res *sessionlog.Result, inferredNote string) {
 
 func localRule(in *sessionlog.Input) (*time.Location, string) {
 	if in.Location != nil {
-		return in.Location, "local time converted to UTC with the given zone " + in.Location.String()
+		return in.Location, "local time converted to UTC with the scan's zone " + in.Location.String()
 	}
 	return time.UTC, "local time taken as UTC (no zone given)"
 }
