@@ -139,7 +139,12 @@ type Log struct {
 	// tools whose log location is configurable (xrdp: -c FILE → [Logging]
 	// LogFile=).
 	Config *LogConfig `yaml:"config"`
-	Note   string     `yaml:"note"`
+	// EmptyWhenInstalled: the tool's package creates this log empty
+	// (xrdp's postinst), so an empty one does not show a wiped log unless
+	// the tool is known to have run. Any other tool's log is written
+	// first by the tool itself: empty, it was wiped (verdict rule 9).
+	EmptyWhenInstalled bool   `yaml:"empty_when_installed" json:",omitempty"`
+	Note               string `yaml:"note"`
 }
 
 // LogConfig says where a tool's configuration names its log file.

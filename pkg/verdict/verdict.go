@@ -20,6 +20,7 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/match"
 	"github.com/ratwatch/ratwatch/pkg/report"
 	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/signature"
 )
 
 // Context is what the engine needs to know about the scan itself.
@@ -314,21 +315,27 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	// Only the server side running makes control of this PC possible; a
 	// viewer that ran controlled others.
 	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0
-	// Tools write start-up lines at once: a log left empty by a tool that
-	// ran — when none of its logs has a line — was wiped or just rotated.
-	// (One that never ran may have an empty log its package made: xrdp's
-	// postinst does; one that runs with another log, found through its
-	// configuration, leaves the default one empty.)
-	if executed && logLines(t) == 0 {
+	// Tools write their log first themselves, start-up lines at once: a
+	// log left empty — when none of the tool's logs has a line — was wiped
+	// or just rotated. Except one its package makes empty (xrdp's postinst:
+	// the signature says empty_when_installed) of a tool not known to have
+	// run; and one that runs with another log, found through its
+	// configuration, leaves the default one empty (that one has lines).
+	if logLines(t) == 0 {
 		var empty []string
 		for _, l := range t.Logs {
-			if !l.Shared && l.Size == 0 && l.Lines == 0 && l.Status == inventory.StatusOK && l.Parser != "wire" {
+			if !l.Shared && l.Size == 0 && l.Lines == 0 && l.Status == inventory.StatusOK && l.Parser != "wire" &&
+				(executed || !emptyWhenInstalled(t.Sig, l.Parser)) {
 				empty = append(empty, l.Path)
 			}
 		}
 		if len(empty) > 0 {
+			ran := "it ran, but its log is empty"
+			if !executed {
+				ran = "its log is empty, and the tool writes it itself when it runs"
+			}
 			return report.Condition{Status: report.Unknown,
-				Reason: fmt.Sprintf("it ran, but its log is empty (%s): wiped or just rotated; a session cannot be excluded", strings.Join(empty[:min(len(empty), 3)], ", "))}
+				Reason: fmt.Sprintf("%s (%s): wiped or just rotated; a session cannot be excluded", ran, strings.Join(empty[:min(len(empty), 3)], ", "))}
 		}
 	}
 	if len(cut) > 0 {
@@ -412,6 +419,20 @@ func flowRoles(t *match.Tool) string {
 		parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// emptyWhenInstalled: sig's log read by parser is one its package creates
+// empty.
+func emptyWhenInstalled(sig *signature.Signature, parser string) bool {
+	if sig == nil {
+		return false
+	}
+	for _, l := range sig.Logs {
+		if l.Parser == parser && l.EmptyWhenInstalled {
+			return true
+		}
+	}
+	return false
 }
 
 // coverageGap says when the tool ran at a time its logs do not cover: a

@@ -378,3 +378,39 @@ func TestRunOutsideLogsIndeterminate(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyLogIsNotClean: a tool writes its log first itself, so an empty
+// log (and no log of the tool with a line) was wiped or rotated — unless
+// its package creates it empty (xrdp's postinst: empty_when_installed) and
+// nothing shows the tool ran.
+func TestEmptyLogIsNotClean(t *testing.T) {
+	empty := func(parser, path string) inventory.LogFile {
+		return inventory.LogFile{Tool: "t", Parser: parser, Path: path, Status: "ok"}
+	}
+	anydesk := &signature.Signature{ID: "anydesk", Name: "AnyDesk", Logs: []signature.Log{{Parser: "anydesk-trace"}}}
+	xrdp := &signature.Signature{ID: "xrdp", Name: "xrdp", Logs: []signature.Log{{Parser: "xrdp", EmptyWhenInstalled: true}}}
+	ran := []inventory.Execution{{Name: "xrdp", Kind: inventory.ExecPrefetch, Source: "x.pf"}}
+	withLines := empty("anydesk-trace", "/ProgramData/AnyDesk/ad.trace")
+	withLines.Lines, withLines.Size = 12, 900
+	cases := []struct {
+		name  string
+		tool  *match.Tool
+		want  string
+		words string
+	}{
+		{"AnyDesk's trace empty, no sign it ran", &match.Tool{Sig: anydesk, Logs: []inventory.LogFile{empty("anydesk-trace", "/ProgramData/AnyDesk/ad_svc.trace")}},
+			report.Indeterminate, "its log is empty, and the tool writes it itself when it runs (/ProgramData/AnyDesk/ad_svc.trace)"},
+		{"AnyDesk's trace empty, another with lines", &match.Tool{Sig: anydesk, Logs: []inventory.LogFile{empty("anydesk-trace", "/ProgramData/AnyDesk/ad_svc.trace"), withLines}},
+			report.NotEstablished, "no incoming session"},
+		{"xrdp's log as its package made it", &match.Tool{Sig: xrdp, Logs: []inventory.LogFile{empty("xrdp", "/var/log/xrdp.log")}},
+			report.NotEstablished, "no incoming session"},
+		{"xrdp's log empty, and xrdp ran", &match.Tool{Sig: xrdp, Execs: ran, Logs: []inventory.LogFile{empty("xrdp", "/var/log/xrdp.log")}},
+			report.Indeterminate, "it ran, but its log is empty (/var/log/xrdp.log)"},
+	}
+	for _, c := range cases {
+		fs, _ := decide(t, []*match.Tool{c.tool}, false, okStatuses)
+		if fs[0].Verdict != c.want || !strings.Contains(fs[0].VerdictReason, c.words) {
+			t.Errorf("%s: %s: %s", c.name, fs[0].Verdict, fs[0].VerdictReason)
+		}
+	}
+}
