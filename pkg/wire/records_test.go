@@ -205,3 +205,29 @@ func TestRFBChosenSecurityType(t *testing.T) {
 		t.Fatalf("%d records, want one established with auth VNC", len(rep.Records))
 	}
 }
+
+// TestAttemptDirectionNote: in anydesk-2 the capturing host is known
+// (192.168.1.187, from its DNS lookups); the reverse 7070 attempt from
+// 192.168.1.178:52039 was reset before either side sent a screen, so its
+// note says that, not that the capturing host is unknown.
+func TestAttemptDirectionNote(t *testing.T) {
+	rep, err := analyzeFile(t, filepath.Join(pcapDir(t), "ndpi", "anydesk-2_2021_lan_direct_session.pcap"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range rep.Records {
+		if r.Outcome != session.AttemptOnly {
+			continue
+		}
+		n++
+		notes := strings.Join(r.Notes, " | ")
+		if r.RemotePort != 52039 || r.Direction != session.DirectionUnknown ||
+			!strings.Contains(notes, "which side would be controlled is not shown") || strings.Contains(notes, "capturing host not known") {
+			t.Errorf("attempt %s:%d %s: %s", r.RemoteIP, r.RemotePort, r.Direction, notes)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}

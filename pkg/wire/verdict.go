@@ -474,7 +474,14 @@ func (a *Analyzer) record(f *Flow, dir session.Direction) session.Record {
 		note += "; controlled side " + ce.IP.String()
 	}
 	if dir == session.DirectionUnknown {
-		note += "; capturing host not known, direction undetermined"
+		switch {
+		case len(a.rep.Local) == 0:
+			note += "; capturing host not known, direction undetermined"
+		case !ce.IP.IsValid():
+			note += "; which side would be controlled is not shown (the connection did not get that far), direction undetermined"
+		default:
+			note += "; neither end is the capturing host, direction undetermined"
+		}
 	}
 	r.Notes = append(r.Notes, note)
 	if f.Input {
