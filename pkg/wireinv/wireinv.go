@@ -47,6 +47,12 @@ func FromReport(rep *wire.Report, err error) inventory.Inventory {
 		sk := evidence.Socket{Proto: f.Proto, LocalIP: addr(f.Client.IP), LocalPort: uint32(f.Client.Port),
 			RemoteIP: addr(f.Server.IP), RemotePort: uint32(f.Server.Port)}
 		first := f.First.UTC()
+		// The evidence's time is its packet's (the record it points at),
+		// not the flow's first packet.
+		at := first
+		if !ref.Time.IsZero() {
+			at = ref.Time.UTC()
+		}
 		off := ref.Offset
 		if off < 0 { // live capture without a file
 			off = 0
@@ -55,7 +61,7 @@ func FromReport(rep *wire.Report, err error) inventory.Inventory {
 			Tool: f.Tool, Role: string(f.Role), Verdict: string(f.Verdict), Why: f.Why, Protocol: f.Protocol, By: f.By,
 			Controlled: f.Controlled, Socket: sk, First: first, Last: f.Last.UTC(), Bytes: f.Bytes, Packets: f.Packets,
 			Evidence: evidence.Evidence{Kind: evidence.KindPacket, Scanner: "wire", Path: rep.Name, Offset: off, RecordID: ref.Packet,
-				Socket: &sk, Time: &first, Raw: ref.Hex,
+				Socket: &sk, Time: &at, Raw: ref.Hex,
 				Summary: fmt.Sprintf("%s %s flow (%s, by %s): %s", f.Tool, f.Role, f.Verdict, f.By, f.Why)},
 		})
 	}

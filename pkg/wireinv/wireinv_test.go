@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
@@ -64,5 +65,23 @@ func TestCapturingHostNoted(t *testing.T) {
 		if c.not != "" && strings.Contains(n, c.not) {
 			t.Errorf("%s: note %q has %q", c.by, n, c.not)
 		}
+	}
+}
+
+// TestFlowEvidenceTime: a flow's evidence points at the packet that
+// identified it, and carries that packet's time, not the flow's first.
+func TestFlowEvidenceTime(t *testing.T) {
+	first := time.Date(2021, 2, 22, 7, 6, 35, 379986000, time.UTC) // the SYN
+	label := time.Date(2021, 2, 22, 7, 6, 35, 391710000, time.UTC) // the packet that named the tool
+	f := &wire.Flow{Tool: "anydesk", First: first, Last: label.Add(time.Minute),
+		FirstPacket: wire.PacketRef{Packet: 5, Offset: 400, Time: first},
+		Label:       &wire.PacketRef{Packet: 11, Offset: 1900, Time: label}}
+	inv := FromReport(&wire.Report{Name: "x.pcap", Flows: []*wire.Flow{f}}, nil)
+	if len(inv.Flows) != 1 {
+		t.Fatalf("%d flows", len(inv.Flows))
+	}
+	ev := inv.Flows[0].Evidence
+	if ev.RecordID != 11 || ev.Offset != 1900 || ev.Time == nil || !ev.Time.Equal(label) || !inv.Flows[0].First.Equal(first) {
+		t.Errorf("evidence packet %d offset %d time %v, flow first %v", ev.RecordID, ev.Offset, ev.Time, inv.Flows[0].First)
 	}
 }
