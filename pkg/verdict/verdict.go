@@ -680,11 +680,30 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 	sess := func(rs []session.Record, kind string) {
 		for i := range rs {
 			r := &rs[i]
+			// The peer: who came in, whom this PC controlled, or (direction
+			// unknown) the other side.
 			who := strings.TrimSpace(r.RemoteID + " " + r.RemoteIP)
+			peer := "from " + who
+			switch {
+			case who == "":
+				peer = "with an unknown peer"
+			case r.Direction == session.Outgoing:
+				peer = "to " + who
+			case r.Direction != session.Incoming:
+				peer = "with " + who
+			}
+			auth := ""
+			if r.AuthMethod != "" {
+				auth = " (" + r.AuthMethod + ")"
+			}
+			dur := ""
+			if r.Duration != "" {
+				dur = " after " + r.Duration
+			}
 			// Each event cites the file its time came from (a joined
 			// session's start and end may be in different logs).
-			add(r.Start, kind+"-start", fmt.Sprintf("%s %s session (%s) from %s", r.Direction, r.Outcome, r.AuthMethod, who), r.PathAt(r.Start))
-			add(r.End, kind+"-end", fmt.Sprintf("%s session from %s ended (%s)", r.Direction, who, r.Duration), r.PathAt(r.End))
+			add(r.Start, kind+"-start", fmt.Sprintf("%s %s session%s %s", r.Direction, r.Outcome, auth, peer), r.PathAt(r.Start))
+			add(r.End, kind+"-end", fmt.Sprintf("%s session %s ended%s", r.Direction, peer, dur), r.PathAt(r.End))
 			for _, tr := range r.Transfers {
 				what := fmt.Sprintf("file %s %s (%d bytes)", tr.Name, tr.Direction, tr.Size)
 				if tr.Name == "" && tr.Folder != "" {

@@ -414,3 +414,26 @@ func TestEmptyLogIsNotClean(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineWords: a session's timeline lines name the peer as the
+// direction reads (from whom it came in, to whom this PC connected out) and
+// print no empty "()" when the artifact names no auth method.
+func TestTimelineWords(t *testing.T) {
+	out := rec(session.Established, session.Outgoing, "2022-02-02T00:05:18Z", "2022-02-02T00:09:18Z", "93.47.224.241", 5938)
+	in := rec(session.Established, session.Incoming, "2022-02-03T10:00:00Z", "", "10.0.0.9", 0)
+	in.AuthMethod = "password"
+	tool := &match.Tool{Sig: sig, Logs: []inventory.LogFile{okLog("2022-02-01T00:00:00Z")}, Sessions: []session.Record{out, in}}
+	fs, _ := decide(t, []*match.Tool{tool}, false, okStatuses)
+	var got []string
+	for _, e := range fs[0].Timeline {
+		got = append(got, e.Event+": "+e.Detail)
+	}
+	want := []string{
+		"outgoing-start: outgoing established session to 93.47.224.241",
+		"outgoing-end: outgoing session to 93.47.224.241 ended after 4m0s",
+		"session-start: incoming established session (password) from 10.0.0.9",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
