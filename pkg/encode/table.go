@@ -51,9 +51,14 @@ func (Table) Encode(w io.Writer, r *report.Report) error {
 	if len(r.Findings) > 0 {
 		p("\nTOOLS\n")
 		running, online := "Running", "Online"
-		if k := r.Scan.Source.Kind; k != "" && k != "live" {
-			// Conditions 1 and 2 from files or a capture describe then, not now.
+		switch k := r.Scan.Source.Kind; {
+		case k == "capture":
+			// Conditions 1 and 2 from a capture describe its time, not now.
 			running, online = "Ran", "Was online"
+		case k != "" && k != "live":
+			// An image or files cannot show whether the tool runs now
+			// (unknown); "Ran" would read as "whether it ever ran".
+			running, online = "Runs now", "Online now"
 		}
 		t := newTable(w, "Tool", "State", running, online, "Session", "Verdict", "Why")
 		for _, f := range r.Findings {

@@ -34,9 +34,20 @@ func TestTableShowsCapturingHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := audittest.Scan(t, "", "linux", "", wireinv.FromReport(rep, err))
+	r.Scan.Source.Kind = "capture" // as `ratwatch pcap` reports it
 	var out bytes.Buffer
 	if err := (encode.Table{}).Encode(&out, r); err != nil {
 		t.Fatal(err)
+	}
+	// The same findings read from an image: whether the tool runs now is
+	// unknown, which "Ran" would misstate.
+	r.Scan.Source.Kind = "directory"
+	var img bytes.Buffer
+	if err := (encode.Table{}).Encode(&img, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(img.String(), "│ Runs now │ Online now │") || strings.Contains(img.String(), "│ Ran │") {
+		t.Errorf("an image's conditions 1 and 2 are headed as now:\n%s", img.String())
 	}
 	s := out.String()
 	i := strings.Index(s, "\nASSUMED\n")
