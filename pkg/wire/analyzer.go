@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/signature"
@@ -510,6 +511,10 @@ func (a *Analyzer) inferLocal() {
 	if len(a.opts.LocalIPs) > 0 && (a.localSeen || a.opts.LocalBy != LocalByCaptureHost || len(a.hosts) == 0) {
 		a.rep.Local = append([]netip.Addr(nil), a.opts.LocalIPs...)
 		a.rep.LocalBy = cmp.Or(a.opts.LocalBy, "option")
+		if !a.localSeen && len(a.hosts) > 0 {
+			// A typo, or the wrong capture: say so, not silently "unknown".
+			a.rep.Warnings = append(a.rep.Warnings, fmt.Sprintf("--local-ip %s is in no flow of this capture: no direction can be relative to it", addrList(a.opts.LocalIPs)))
+		}
 		return
 	}
 	var best netip.Addr
@@ -559,4 +564,12 @@ func (a *Analyzer) isLocal(ip netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+func addrList(as []netip.Addr) string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return strings.Join(out, ", ")
 }

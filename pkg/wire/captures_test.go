@@ -395,12 +395,21 @@ func TestCaptureHostAddresses(t *testing.T) {
 			t.Errorf("host %s: %d records, want 2 %s", c.local, len(rep.Records), c.wantDir)
 		}
 	}
-	// An address the user gave is taken as given, even when absent.
+	// An address the user gave is taken as given, even when absent — and
+	// the report says it is in no flow (a typo, or the wrong capture).
 	rep, err := analyzeFile(t, path, Options{LocalIPs: []netip.Addr{netip.MustParseAddr("10.9.9.9")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(rep.Local) != "[10.9.9.9]" || rep.LocalBy != "option" {
-		t.Errorf("--local-ip 10.9.9.9: local %v by %s", rep.Local, rep.LocalBy)
+	if fmt.Sprint(rep.Local) != "[10.9.9.9]" || rep.LocalBy != "option" ||
+		fmt.Sprint(rep.Warnings) != "[--local-ip 10.9.9.9 is in no flow of this capture: no direction can be relative to it]" {
+		t.Errorf("--local-ip 10.9.9.9: local %v by %s, warnings %q", rep.Local, rep.LocalBy, rep.Warnings)
+	}
+	rep, err = analyzeFile(t, path, Options{LocalIPs: []netip.Addr{netip.MustParseAddr("192.168.2.110")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("--local-ip 192.168.2.110 (in the capture): warnings %q", rep.Warnings)
 	}
 }
