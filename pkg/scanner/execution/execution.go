@@ -57,6 +57,7 @@ type collector struct {
 	errs    []string
 	unread  int
 	sources int // sources that could be read
+	notes   []string
 }
 
 func (c *collector) errorf(format string, args ...any) {
@@ -78,7 +79,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		c.bamOffline(src)
 	}
 	c.amcache(src)
-	st := inventory.ScannerStatus{Name: Name, Status: inventory.StatusOK, Errors: c.errs, Unreadable: c.unread}
+	st := inventory.ScannerStatus{Name: Name, Status: inventory.StatusOK, Errors: c.errs, Unreadable: c.unread, Notes: c.notes}
 	sort.SliceStable(c.ex, func(i, j int) bool { return c.ex[i].Source < c.ex[j].Source })
 	st.Items = len(c.ex)
 	switch {
@@ -269,10 +270,7 @@ func (c *collector) amcache(src *source.Source) {
 	p := first(src, AmcacheHive)
 	h, err := hive.OpenSource(src, p)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			c.errorf("%v (a running Windows locks Amcache.hve: read it from a copy or an image)", err)
-			c.unread++
-		}
+		c.amcacheUnread(src.IsLive(), err)
 		return
 	}
 	defer h.Close()
@@ -281,6 +279,21 @@ func (c *collector) amcache(src *source.Source) {
 	c.ex = append(c.ex, ex...)
 	c.errs = append(c.errs, errs...)
 	c.errs = append(c.errs, h.Errors()...)
+}
+
+// amcacheUnread records why Amcache.hve could not be opened. A running
+// Windows holds it open for itself: on a live system it is never readable
+// here, and its times are not runs (Prefetch and BAM are), so that is a
+// note, not an unread source — else every live scan would count one.
+func (c *collector) amcacheUnread(live bool, err error) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case live:
+		c.notes = append(c.notes, fmt.Sprintf("%v: a running Windows locks Amcache.hve; read it from a copy or an image", err))
+	default:
+		c.errorf("%v", err)
+		c.unread++
+	}
 }
 
 // prefetchExe is the executable a Prefetch file is named after
