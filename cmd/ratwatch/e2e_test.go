@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -1535,5 +1536,69 @@ func TestVNCTwoClientsOneLeaves(t *testing.T) {
 	}
 	if f.State != "session-active" || r.Verdict.ActiveSessions != 1 {
 		t.Errorf("state %s, %d active", f.State, r.Verdict.ActiveSessions)
+	}
+}
+
+// TestFileNeverOverwritesEvidence: --file pointing at what the scan reads —
+// a log handed over, a hard link to it, a new file inside a folder handed
+// over, a capture, a file inside --root — is refused (exit 1, a message
+// naming why) and the evidence is byte for byte as it was. Elsewhere the
+// report is written.
+func TestFileNeverOverwritesEvidence(t *testing.T) {
+	sh := sharedDir(t)
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "case", "ad.trace")
+	place(t, filepath.Join(sh, "samples/anydesk/artemis_linux_anydesk.trace"), trace)
+	capture := filepath.Join(dir, "cap.pcap")
+	place(t, filepath.Join(sh, "pcaps/ndpi/vnc.pcap"), capture)
+	img := filepath.Join(dir, "img")
+	imgLog := filepath.Join(img, "var/log/xrdp.log")
+	place(t, filepath.Join(sh, "samples/linux-vnc-rdp/var_log_xrdp.log"), imgLog)
+	link := filepath.Join(dir, "link.trace")
+	if err := os.Link(trace, link); err != nil {
+		t.Fatal(err)
+	}
+	sum := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%x", sha256.Sum256(b))
+	}
+	before := map[string]string{trace: sum(trace), capture: sum(capture), imgLog: sum(imgLog)}
+	for _, c := range []struct {
+		args []string
+		why  string
+	}{
+		{[]string{"logs", trace, "--file", trace}, "was handed over"},
+		{[]string{"logs", trace, "-o", "ndjson", "--file", link}, "was handed over"},
+		{[]string{"logs", filepath.Join(dir, "case"), "--file", filepath.Join(dir, "case", "report.json")}, "was handed over"},
+		{[]string{"pcap", capture, "--file", capture}, "was handed over"},
+		{[]string{"scan", "--root", img, "--os", "linux", "-o", "table", "--file", imgLog}, "inside the image"},
+	} {
+		cmd := exec.Command(binPath, c.args...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "refusing to write the report over evidence") || !strings.Contains(string(out), c.why) {
+			t.Errorf("%v: exit %v: %s", c.args, err, out)
+		}
+	}
+	for p, s := range before {
+		if sum(p) != s {
+			t.Errorf("%s was changed", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "case", "report.json")); err == nil {
+		t.Errorf("a report was written into the folder handed over")
+	}
+	ok := filepath.Join(dir, "report.json")
+	cmd := exec.Command(binPath, "logs", trace, "--file", ok)
+	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "report written to") {
+		t.Fatalf("--file elsewhere: %v %s", err, out)
+	}
+	var r report.Report
+	b, _ := os.ReadFile(ok)
+	if err := json.Unmarshal(b, &r); err != nil || len(r.Findings) != 1 {
+		t.Errorf("the report written elsewhere: %v, %d findings", err, len(r.Findings))
 	}
 }

@@ -214,6 +214,8 @@ func writeAudit(cmd *cobra.Command, o outputFlags, format string, useSyslog bool
 		}
 	}
 	switch {
+	case o.file != "" && refuseEvidence(o.file, r) != nil:
+		return refuseEvidence(o.file, r)
 	case o.file != "" && isLines:
 		if err := appendLines(o.file, lines); err != nil {
 			return fmt.Errorf("writing %s: %w", o.file, err)

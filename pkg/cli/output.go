@@ -47,6 +47,9 @@ func (o *outputFlags) write(cmd *cobra.Command, r *report.Report) error {
 		return err
 	}
 	if o.file != "" {
+		if err := refuseEvidence(o.file, r); err != nil {
+			return err
+		}
 		if err := encode.WriteFileAtomic(o.file, enc, r); err != nil {
 			return fmt.Errorf("writing %s: %w", o.file, err)
 		}
