@@ -93,7 +93,6 @@ func base(r *report.Report, kind string, category []string, typ []string, action
 		"event": Doc{"kind": kind, "category": category, "type": typ, "action": action,
 			"module": "ratwatch", "dataset": dataset, "created": r.Scan.FinishedAt.UTC().Format(time.RFC3339Nano),
 			"provider": "ratwatch"},
-		"host":     hostDoc(r.Host),
 		"agent":    Doc{"name": "ratwatch", "type": "ratwatch", "version": r.Tool.Version},
 		"observer": Doc{"product": "ratwatch", "vendor": "ratwatch", "version": r.Tool.Version, "type": "host-scanner"},
 		"labels":   Doc{"ratwatch_scan_id": r.Scan.ID, "ratwatch_command": r.Scan.Command},
@@ -101,6 +100,14 @@ func base(r *report.Report, kind string, category []string, typ []string, action
 	}
 	if r.Host.Name != "" {
 		d["observer"].(Doc)["hostname"] = r.Host.Name
+	}
+	// host is the computer the events are about: the scanned one (this
+	// host, or an image: its own name), never the machine that only
+	// analysed files or a capture from another PC (report.host is that
+	// machine then; observer.hostname names it). A session whose log names
+	// its computer sets host itself.
+	if k := r.Scan.Source.Kind; k != "files" && k != "capture" {
+		d["host"] = hostDoc(r.Host)
 	}
 	return d
 }
@@ -282,6 +289,9 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 	}
 	ev := d["event"].(Doc)
 	switch {
+	case s.OutcomeUnlogged:
+		// The artifact never says whether it authenticated (rule 8).
+		ev["outcome"] = "unknown"
 	case group == "attempt" || s.Outcome == session.Rejected:
 		ev["outcome"] = "failure"
 	case s.IsSession():
@@ -301,7 +311,16 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 	d["rule"] = ruleDoc(r, f)
 	d["threat"] = threatDoc(f.Tool.Category)
 	peer := endpoint(s.RemoteIP, s.RemotePort)
-	switch group {
+	side := group
+	if group == "attempt" {
+		// An attempt's direction is its own: one whose direction is not
+		// known must not name its peer as the source.
+		side = map[session.Direction]string{session.Incoming: "incoming", session.Outgoing: "outgoing"}[s.Direction]
+		if side == "" {
+			side = "undirected"
+		}
+	}
+	switch side {
 	case "outgoing":
 		if len(peer) > 0 {
 			d["destination"] = peer
@@ -334,8 +353,11 @@ func sessionDoc(r *report.Report, f *report.Finding, s *session.Record, group st
 	if s.AuthMethod != "" {
 		labels["ratwatch_auth"] = s.AuthMethod
 	}
-	if n := len(s.Transfers); n > 0 {
+	if n := s.Moved(); n > 0 {
 		labels["ratwatch_transfers"] = strconv.Itoa(n)
+	}
+	if n := len(s.Transfers) - s.Moved(); n > 0 {
+		labels["ratwatch_failed_transfers"] = strconv.Itoa(n)
 	}
 	if a != nil {
 		auditLabels(labels, a.Fingerprint, a.Change, a.Allowed, a.AllowedBy, a.Expired)

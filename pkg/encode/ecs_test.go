@@ -370,3 +370,58 @@ func TestECSSessionOfAnotherComputer(t *testing.T) {
 		t.Errorf("hosts %v", hosts)
 	}
 }
+
+// TestECSAttemptsAndTransfers: an attempt of unknown direction names its
+// peer in related.ip, never as source (its listener would read as the
+// attacker); an attempt whose artifact never says whether it authenticated
+// (RdpCoreTS 131, a connection open when a capture ended) is outcome
+// unknown, not failure; a transfer the log says failed is not counted as
+// one that moved files. Logs handed over from another PC: no host.* but
+// the computer the evidence names; observer.hostname is the analysing one.
+func TestECSAttemptsAndTransfers(t *testing.T) {
+	inv := audittest.AnyDesk()
+	und := audittest.Session("anydesk", session.DirectionUnknown, session.AttemptOnly,
+		"2026-01-16T11:00:00Z", "", "", "192.168.1.178", 7070, "", "anydesk.pcapng", 0)
+	unlogged := audittest.Session("anydesk", session.Incoming, session.AttemptOnly,
+		"2026-01-16T12:00:00Z", "", "", "203.0.113.7", 50100, "", "RdpCoreTS.evtx", 0)
+	unlogged.OutcomeUnlogged = true
+	inv.Sessions = append(inv.Sessions, und, unlogged)
+	for i := range inv.Sessions {
+		if inv.Sessions[i].IsSession() && inv.Sessions[i].Direction == session.Incoming {
+			inv.Sessions[i].Transfers = []session.Transfer{{Direction: "to_host", Name: "a.crt"}, {Direction: "to_host", Name: "b", Failed: true}}
+			break
+		}
+	}
+	r := audittest.Scan(t, "", "linux", "vm", inv)
+	r.Scan.Source.Kind = "files" // as `ratwatch logs` reports it
+	docs := decodeLines(t, r)
+	validateECS(t, docs)
+	var got []string
+	for _, d := range byAction(docs, "remote-session-attempt") {
+		got = append(got, fmt.Sprintf("%v %v src=%v rel=%v %v", get(d, "labels.ratwatch_outcome"), get(d, "network.direction"), get(d, "source.ip"), get(d, "related.ip"), get(d, "event.outcome")))
+	}
+	slices.Sort(got)
+	want := []string{"attempt_only ingress src=203.0.113.7 rel=<nil> unknown", "attempt_only unknown src=<nil> rel=[192.168.1.178] failure",
+		"rejected ingress src=192.0.2.44 rel=<nil> failure"} // the fixture's own rejected attempt
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("attempts:\n%v\nwant\n%v", got, want)
+	}
+	moved := 0
+	for _, d := range byAction(docs, "remote-session-incoming") {
+		if get(d, "labels.ratwatch_transfers") != nil {
+			moved++
+			if get(d, "labels.ratwatch_transfers") != "1" || get(d, "labels.ratwatch_failed_transfers") != "1" {
+				t.Errorf("transfers %v failed %v", get(d, "labels.ratwatch_transfers"), get(d, "labels.ratwatch_failed_transfers"))
+			}
+		}
+	}
+	if moved != 1 {
+		t.Errorf("%d sessions with transfers, want 1", moved)
+	}
+	for _, d := range docs {
+		if get(d, "host.name") != nil || get(d, "observer.hostname") != "vm" {
+			t.Errorf("%v: host %v observer %v", get(d, "event.action"), get(d, "host.name"), get(d, "observer.hostname"))
+			break
+		}
+	}
+}
