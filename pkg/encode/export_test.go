@@ -6,3 +6,6 @@ var StreamIndented = streamIndented
 
 // StdIndent is stdIndent (what encoding/json itself writes).
 var StdIndent = stdIndent
+
+// TerminalSafe is terminalSafe, for the external tests.
+var TerminalSafe = terminalSafe

@@ -1,12 +1,14 @@
 package encode
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -26,7 +28,49 @@ const maxTableSessions = 50
 
 func (Table) Name() string { return "table" }
 
-func (Table) Encode(w io.Writer, r *report.Report) error {
+func (Table) Encode(out io.Writer, r *report.Report) error {
+	// Written whole at the end through terminalSafe: a file name or a
+	// logged user name holding terminal escapes must not clear the screen
+	// or hide the verdict.
+	var buf bytes.Buffer
+	if err := encodeTable(&buf, r); err != nil {
+		return err
+	}
+	_, err := out.Write(terminalSafe(buf.Bytes()))
+	return err
+}
+
+// terminalSafe escapes what a terminal would act on instead of showing:
+// C0 controls but newline, DEL, C1 controls, and bytes that are not UTF-8
+// (shown as \xNN, so two file names that differ there still differ).
+func terminalSafe(b []byte) []byte {
+	clean := true
+	for _, c := range b {
+		if c < 0x20 && c != '\n' || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			out = fmt.Appendf(out, "\\x%02x", b[0])
+		case r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f:
+			out = fmt.Appendf(out, "\\x%02x", r)
+		default:
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
+}
+
+func encodeTable(w io.Writer, r *report.Report) error {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	who := r.Scan.Privileges.User
 	if !r.Scan.Privileges.Elevated {

@@ -176,3 +176,15 @@ func TestTableComputerColumn(t *testing.T) {
 		t.Errorf("computer cells %v", cells)
 	}
 }
+
+// TestTableTerminalSafe: an escape sequence in a file name or a logged
+// user name reaches the terminal as text (\x1b…), not as a command; a byte
+// that is not UTF-8 is shown as \xNN; box drawing and Japanese are kept.
+func TestTableTerminalSafe(t *testing.T) {
+	in := []byte("Source: Connections_incoming_\x1b[2J\x1b[31mX.txt \xff │ 山田 \u009b1m\tend\n")
+	got := string(encode.TerminalSafe(in))
+	want := `Source: Connections_incoming_\x1b[2J\x1b[31mX.txt \xff │ 山田 \x9b1m\x09end` + "\n"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
