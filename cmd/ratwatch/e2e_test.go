@@ -1602,3 +1602,58 @@ func TestFileNeverOverwritesEvidence(t *testing.T) {
 		t.Errorf("the report written elsewhere: %v, %d findings", err, len(r.Findings))
 	}
 }
+
+// TestForkLogBelongsToFork: HopToDesk writes RustDesk's log format (read by
+// the rustdesk parser) under %AppData%\HopToDesk\log. The session in it is
+// HopToDesk's — the signature whose log it is — not RustDesk's. The lines
+// are RustDesk's documented lines (session-artifacts.md; the rustdesk
+// parser's test): one incoming session from 203.0.113.7 accepted with the
+// permanent password, 10:43:00–10:55:00 at -04:00.
+func TestForkLogBelongsToFork(t *testing.T) {
+	root := t.TempDir()
+	log := filepath.Join(root, "Users/alice/AppData/Roaming/HopToDesk/log/HopToDesk_rCURRENT.log")
+	lines := "[2024-08-09 10:42:58.920092 -04:00] INFO [src/core_main.rs:164] main start args:[\"--server\"]\r\n" +
+		"[2024-08-09 10:43:00.000100 -04:00] DEBUG [src\\server\\connection.rs:983] #1362 Connection opened from 203.0.113.7:6074.\r\n" +
+		"[2024-08-09 10:43:05.500000 -04:00] INFO [src\\server\\connection.rs:1500] #1362 Permanent password accepted via logon-screen fallback\r\n" +
+		"[2024-08-09 10:55:00.000000 -04:00] INFO [src\\server\\connection.rs:1100] #1362 Connection closed: Peer close\r\n"
+	if err := os.MkdirAll(filepath.Dir(log), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(log, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, code := scan(t, "scan", "--root", root, "--os", "windows")
+	if len(r.Findings) != 1 || r.Findings[0].Tool.ID != "hoptodesk" || code != 3 {
+		for _, f := range r.Findings {
+			t.Logf("%s %s %d incoming", f.Tool.ID, f.Verdict, len(f.Incoming))
+		}
+		t.Fatalf("findings %d, exit %d: want HopToDesk alone, established", len(r.Findings), code)
+	}
+	s := r.Findings[0].Incoming
+	if len(s) != 1 || s[0].Tool != "hoptodesk" || s[0].RemoteIP != "203.0.113.7" || s[0].Start.Format(time.RFC3339) != "2024-08-09T14:43:00Z" {
+		t.Errorf("sessions %+v", s)
+	}
+}
+
+// TestPlainSyslogIsNoTool: /var/log/syslog is every program's log (read
+// for Chrome Remote Desktop's host lines); lines of other programs make no
+// tool: a Linux image with only that is "no tool", exit 0.
+func TestPlainSyslogIsNoTool(t *testing.T) {
+	root := t.TempDir()
+	syslog := filepath.Join(root, "var/log/syslog")
+	if err := os.MkdirAll(filepath.Dir(syslog), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lines := "Nov 21 10:00:01 pc1 CRON[1234]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)\n" +
+		"Nov 21 10:00:02 pc1 systemd[1]: Started Daily apt download activities.\n"
+	if err := os.WriteFile(syslog, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, code := scan(t, "scan", "--root", root, "--os", "linux")
+	if len(r.Findings) != 0 || code != 0 {
+		for _, f := range r.Findings {
+			t.Logf("%s %s", f.Tool.ID, f.State)
+		}
+		t.Errorf("%d findings, exit %d: want none, 0", len(r.Findings), code)
+	}
+}

@@ -270,10 +270,15 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		// belongs also to tools recognised by protocol alone (generic VNC,
 		// Citrix), or their attempts-only flows had no source read.
 		if s := lookup(set, l.Tool); s != nil {
+			// A shared log (event log, syslog) says the tool was here only
+			// through its own records; its mere presence belongs to the OS,
+			// so alone it makes no tool (it is still a source read for a
+			// tool found otherwise).
+			if tools[s.ID] == nil && l.Shared && l.Records == 0 {
+				continue
+			}
 			t := get(s)
 			t.Logs = append(t.Logs, l)
-			// A shared log (event log) says the tool was here only through
-			// its own records; its mere presence belongs to the OS.
 			if (!l.Shared && l.Lines > 0) || l.Records > 0 {
 				t.Matches = append(t.Matches, report.Match{Kind: "log",
 					Why: fmt.Sprintf("%s log %s (%d lines, %d session records)", l.Parser, l.Path, l.Lines, l.Records),

@@ -61,6 +61,13 @@ type Parser interface {
 	Parse(in Input) (Result, error)
 }
 
+// SharedLog is implemented by a parser for one tool that reads a log every
+// program writes to (syslog): the file's lines say nothing of the tool, only
+// its records do (like an event log's), so reading it makes no tool present.
+type SharedLog interface {
+	SharedLog() bool
+}
+
 // Sniffer is implemented by parsers that can recognise their format from the
 // first bytes, so `ratwatch logs` can pick a parser for a file handed over
 // under any name.

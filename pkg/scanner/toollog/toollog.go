@@ -201,6 +201,11 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 // without making every tool that lists it "present".
 func coverage(lf inventory.LogFile, j job, recs []session.Record) []inventory.LogFile {
 	p, ok := sessionlog.Get(j.parser)
+	if sh, isShared := p.(sessionlog.SharedLog); ok && isShared && sh.SharedLog() {
+		// One tool's records in everyone's log (syslog).
+		lf.Shared = true
+		return []inventory.LogFile{lf}
+	}
 	if !ok || p.Tool() != "" {
 		return []inventory.LogFile{lf}
 	}
@@ -555,7 +560,10 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 	}
 	recs := res.Sessions
 	for i := range recs {
-		if recs[i].Tool == "" {
+		// A parser for one tool reads its forks' logs too (RustDesk's
+		// parser, HopToDesk's log): the records belong to the signature
+		// whose log this is.
+		if recs[i].Tool == "" || j.tool != "" && p.Tool() != "" && recs[i].Tool == p.Tool() {
 			recs[i].Tool = j.tool
 		}
 		if recs[i].Parser == "" {

@@ -56,6 +56,9 @@ func New() Parser { return Parser{} }
 func (Parser) Name() string { return name }
 func (Parser) Tool() string { return tool }
 
+// SharedLog: syslog is every program's log (sessionlog.SharedLog).
+func (Parser) SharedLog() bool { return true }
+
 // Sniff: a syslog line of the chromoting host in the first bytes.
 func (Parser) Sniff(head []byte, _ string) bool {
 	head = logkit.TextHead(head)
