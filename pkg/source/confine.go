@@ -77,7 +77,11 @@ func confine(root, p string) string {
 // A folder that exists but cannot be listed (permission, I/O) is returned as
 // an error (one per folder, joined) with the matches found elsewhere: what
 // it holds is unknown, not absent.
-func globConfined(root, pattern string) ([]string, error) {
+//
+// fold matches names case-insensitively (a Windows image: Windows ignores
+// case, but a Linux mount of its disk does not — "ATERA Networks" on disk,
+// "Atera Networks" in a signature).
+func globConfined(root, pattern string, fold bool) ([]string, error) {
 	var unlisted []error
 	p := filepath.ToSlash(pattern)
 	if len(p) >= 2 && p[1] == ':' {
@@ -91,8 +95,10 @@ func globConfined(root, pattern string) ([]string, error) {
 		var next []string
 		for _, d := range paths {
 			if !hasMeta(c) {
-				next = append(next, path.Join(d, c))
-				continue
+				if _, err := os.Lstat(confine(root, path.Join(d, c))); !fold || err == nil {
+					next = append(next, path.Join(d, c))
+					continue
+				}
 			}
 			ents, err := os.ReadDir(confine(root, d))
 			if err != nil {
@@ -115,7 +121,16 @@ func globConfined(root, pattern string) ([]string, error) {
 				continue
 			}
 			for _, e := range ents {
-				ok, err := path.Match(c, e.Name())
+				var ok bool
+				var err error
+				switch {
+				case !hasMeta(c): // fold: the exact name is not there
+					ok = strings.EqualFold(c, e.Name())
+				case fold:
+					ok, err = path.Match(strings.ToLower(c), strings.ToLower(e.Name()))
+				default:
+					ok, err = path.Match(c, e.Name())
+				}
 				if err != nil {
 					return nil, err
 				}

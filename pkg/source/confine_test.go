@@ -131,3 +131,28 @@ func TestImageLinkChainTooLong(t *testing.T) {
 		t.Errorf("read %q", b[:k])
 	}
 }
+
+// TestGlobFoldsCaseOnWindowsImages: Windows ignores case, a Linux mount
+// of its disk does not. On a Windows image a signature's "Atera Networks"
+// finds the disk's "ATERA Networks" (the match is the name on disk), for
+// literal and wildcard parts; on a Linux image case counts.
+func TestGlobFoldsCaseOnWindowsImages(t *testing.T) {
+	root := t.TempDir()
+	exe := filepath.Join(root, "Program Files (x86)", "ATERA Networks", "AteraAgent", "AteraAgent.EXE")
+	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, []byte("MZ"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "/Program Files (x86)/ATERA Networks/AteraAgent/AteraAgent.EXE"
+	for _, pat := range []string{`C:\Program Files (x86)\Atera Networks\AteraAgent\AteraAgent.exe`, "/program files (x86)/Atera Networks/*/*.exe"} {
+		got, err := Dir(root, "windows").Glob(pat)
+		if err != nil || len(got) != 1 || got[0] != want {
+			t.Errorf("windows %s: %v %v", pat, got, err)
+		}
+		if got, _ := Dir(root, "linux").Glob(pat); len(got) != 0 {
+			t.Errorf("linux %s: %v", pat, got)
+		}
+	}
+}

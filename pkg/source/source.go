@@ -99,7 +99,7 @@ func (s *Source) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(s.
 // an *UnlistedError, with the matches found elsewhere.
 func (s *Source) Glob(pattern string) ([]string, error) {
 	if !s.live || runtime.GOOS != "windows" {
-		out, err := globConfined(s.root, strings.ReplaceAll(pattern, `\`, "/"))
+		out, err := globConfined(s.root, strings.ReplaceAll(pattern, `\`, "/"), !s.live && s.os == "windows")
 		sort.Strings(out)
 		return out, err
 	}
