@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -63,6 +64,12 @@ type scmState struct {
 // opened for connect + enumerate only (no change rights).
 func scmStates() (map[string]scmState, error) {
 	h, err := windows.OpenSCManager(nil, nil, windows.SC_MANAGER_CONNECT|windows.SC_MANAGER_ENUMERATE_SERVICE)
+	// While the SCM starts (a scan at boot; Wine's services.exe on first
+	// use) it answers "RPC server unavailable": a few tries, 2.5 s at most.
+	for try := 0; err == windows.RPC_S_SERVER_UNAVAILABLE && try < 5; try++ {
+		time.Sleep(500 * time.Millisecond)
+		h, err = windows.OpenSCManager(nil, nil, windows.SC_MANAGER_CONNECT|windows.SC_MANAGER_ENUMERATE_SERVICE)
+	}
 	if err != nil {
 		return nil, err
 	}
