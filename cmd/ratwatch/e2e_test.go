@@ -1657,3 +1657,29 @@ func TestPlainSyslogIsNoTool(t *testing.T) {
 		t.Errorf("%d findings, exit %d: want none, 0", len(r.Findings), code)
 	}
 }
+
+// TestLogsNamePatternNeedsContent: handed a folder, a file whose name only
+// fits a name pattern of a tool's logs (*.trace) is that tool's log only if
+// its content looks like it: another program's debug.trace is not AnyDesk;
+// the real AnyDesk trace under another .trace name still is (1 incoming
+// session from 1001025310, artemis sample).
+func TestLogsNamePatternNeedsContent(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "AppData/Local/SomeApp/debug.trace")
+	if err := os.MkdirAll(filepath.Dir(other), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, []byte("2026-11-20 10:00:00 init renderer\n2026-11-20 10:00:01 frame 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, code := scan(t, "logs", dir)
+	if len(r.Findings) != 0 || code != 0 {
+		t.Errorf("another program's debug.trace: %d findings, exit %d", len(r.Findings), code)
+	}
+	place(t, filepath.Join(sharedDir(t), "samples/anydesk/artemis_linux_anydesk_var_log.trace"), filepath.Join(dir, "AppData/Roaming/AnyDesk/service.trace"))
+	r, code = scan(t, "logs", dir)
+	f := finding(t, r, "anydesk")
+	if len(r.Findings) != 1 || code != 3 || len(f.Incoming) != 1 || f.Incoming[0].RemoteID != "1001025310" {
+		t.Errorf("the AnyDesk trace as service.trace: %d findings, exit %d, %d incoming", len(r.Findings), code, len(f.Incoming))
+	}
+}

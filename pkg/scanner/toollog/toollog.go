@@ -445,6 +445,22 @@ func fromArgument(env *scanner.Env, p string) (jobs []job, unknown []string, bad
 // cannot be opened to look at its content.
 func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 	base := filepath.Base(hostPath)
+	var head []byte
+	readHead := func() error {
+		if head != nil {
+			return nil
+		}
+		f, err := env.Source.Open(hostPath)
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, 4096)
+		r, _ := decompressed(f) // a rotated, compressed log: sniff its text
+		n, _ := io.ReadFull(r, buf)
+		f.Close()
+		head = buf[:n]
+		return nil
+	}
 	for _, sig := range env.Signatures.Signatures {
 		for _, l := range sig.Logs {
 			for _, os := range signature.OSes {
@@ -453,23 +469,33 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 					if strings.HasPrefix(pb, "{") || pb == "*" || pb == "*.log" || pb == "*.txt" {
 						continue
 					}
-					if ok, _ := path.Match(strings.ToLower(pb), strings.ToLower(base)); ok {
-						return job{hostPath, l.Parser, sig.ID, "argument (file name)", nil}, true, nil
+					if ok, _ := path.Match(strings.ToLower(pb), strings.ToLower(base)); !ok {
+						continue
 					}
+					// A name the tool writes (ad.trace) is its log; a name
+					// pattern (*.trace) other programs' files match too, so
+					// the content must also look like the tool's.
+					if strings.ContainsAny(pb, "*?[") {
+						p, _ := sessionlog.Get(l.Parser)
+						if sn, ok := p.(sessionlog.Sniffer); ok {
+							if err := readHead(); err != nil {
+								return job{}, false, err
+							}
+							if !sn.Sniff(head, base) {
+								continue
+							}
+						}
+					}
+					return job{hostPath, l.Parser, sig.ID, "argument (file name)", nil}, true, nil
 				}
 			}
 		}
 	}
-	f, err := env.Source.Open(hostPath)
-	if err != nil {
+	if err := readHead(); err != nil {
 		return job{}, false, err
 	}
-	head := make([]byte, 4096)
-	r, _ := decompressed(f) // a rotated, compressed log: sniff its text
-	n, _ := io.ReadFull(r, head)
-	f.Close()
 	for _, p := range sessionlog.All() {
-		if sn, ok := p.(sessionlog.Sniffer); ok && sn.Sniff(head[:n], base) {
+		if sn, ok := p.(sessionlog.Sniffer); ok && sn.Sniff(head, base) {
 			return job{hostPath, p.Name(), p.Tool(), "argument (content)", nil}, true, nil
 		}
 	}
