@@ -164,7 +164,8 @@ func newLogsCmd() *cobra.Command {
 		Long: `Parse files or folders of remote-access tool logs (a responder's copy): AnyDesk
 traces and connection_trace.txt, TeamViewer logs and Connections_incoming.txt,
 Windows event logs (.evtx / exported XML), VNC and xrdp logs, and more. The
-parser is chosen by file name, then by content. Reports every session with
+parser is chosen by file name (a name pattern such as *.trace also needs the
+content to fit), then by content. Reports every session with
 start, end, peer, authentication, transfers and the line it came from.`,
 		Example: `  ratwatch logs ./collected/ProgramData/AnyDesk ./TeamViewer15_Logfile.log
   ratwatch logs --tz Asia/Tokyo -o json ./case42/`,
