@@ -1,6 +1,7 @@
 package hive
 
 import (
+	"fmt"
 	"io/fs"
 	"path"
 	"strings"
@@ -60,3 +61,21 @@ func OpenSource(src *source.Source, p string) (*Hive, error) {
 	}
 	return OpenFile(f, rp)
 }
+
+// CurrentControlSet resolves Select\Current of a SYSTEM hive to its
+// ControlSet00N key name.
+func CurrentControlSet(root Key) (string, error) {
+	sel, err := root.Subkey("Select")
+	if err != nil {
+		return "", fmt.Errorf("no Select key: %w", err)
+	}
+	n, ok := sel.Integer("Current")
+	if !ok || n == 0 || n > 999 {
+		return "", fmt.Errorf("%s: no usable Current value", sel.Path())
+	}
+	return fmt.Sprintf("ControlSet%03d", n), nil
+}
+
+// SystemHive is where Windows keeps its SYSTEM hive (services, BAM, the
+// time zone), as a source path pattern ({systemroot} expanded by the source).
+const SystemHive = "{systemroot}/System32/config/SYSTEM"

@@ -24,9 +24,6 @@ type Zone struct {
 	From string // e.g. `SYSTEM hive …\TimeZoneInformation: TimeZoneKeyName "Pacific Standard Time"`
 }
 
-// SystemHive is the Windows hive that holds the zone.
-const SystemHive = "{systemroot}/System32/config/SYSTEM"
-
 // maxZoneFile bounds a zone file read from an image (real ones are < 4 KB).
 const maxZoneFile = 1 << 20
 
@@ -41,8 +38,8 @@ func Of(src *source.Source) (Zone, error) {
 }
 
 func windows(src *source.Source) (Zone, error) {
-	p := SystemHive
-	if ps := src.Expand(SystemHive); len(ps) > 0 {
+	p := hive.SystemHive
+	if ps := src.Expand(hive.SystemHive); len(ps) > 0 {
 		p = ps[0]
 	}
 	h, err := hive.OpenSource(src, p)
@@ -50,11 +47,9 @@ func windows(src *source.Source) (Zone, error) {
 		return Zone{}, err
 	}
 	defer h.Close()
-	cs := "ControlSet001"
-	if sel, err := h.Open("Select"); err == nil {
-		if n, ok := sel.Integer("Current"); ok && n > 0 && n < 1000 {
-			cs = fmt.Sprintf("ControlSet%03d", n)
-		}
+	cs, err := hive.CurrentControlSet(h.Root())
+	if err != nil {
+		cs = "ControlSet001"
 	}
 	k, err := h.Open(cs + `\Control\TimeZoneInformation`)
 	if err != nil {

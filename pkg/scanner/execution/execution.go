@@ -49,7 +49,7 @@ func (Scanner) Tags() []string { return []string{"live", "offline", "windows"} }
 const (
 	PrefetchDir = "{systemroot}/Prefetch"
 	AmcacheHive = "{systemroot}/AppCompat/Programs/Amcache.hve"
-	SystemHive  = "{systemroot}/System32/config/SYSTEM"
+	SystemHive  = hive.SystemHive
 )
 
 type collector struct {
@@ -209,12 +209,9 @@ func (c *collector) bamOffline(src *source.Source) {
 	}
 	defer h.Close()
 	c.sources++
-	sel, err := h.Open("Select")
-	cs := "ControlSet001"
-	if err == nil {
-		if n, ok := sel.Integer("Current"); ok && n > 0 && n < 1000 {
-			cs = fmt.Sprintf("ControlSet%03d", n)
-		}
+	cs, err := hive.CurrentControlSet(h.Root())
+	if err != nil {
+		cs = "ControlSet001"
 	}
 	for _, bp := range bamPaths {
 		k, err := h.Open(cs + `\` + bp)

@@ -64,7 +64,7 @@ func scanOffline(ctx context.Context, src *source.Source) inventory.Inventory {
 		return inventory.Inventory{Statuses: []inventory.ScannerStatus{st}}
 	}
 	defer h.Close()
-	cs, err := CurrentControlSet(h.Root())
+	cs, err := hive.CurrentControlSet(h.Root())
 	if err != nil {
 		st.Status, st.Reason = inventory.StatusFailed, err.Error()
 		st.Errors = h.Errors()
@@ -91,20 +91,6 @@ func result(svcs []inventory.Service, errs []string, extra func(*inventory.Scann
 	}
 	sort.SliceStable(svcs, func(i, j int) bool { return strings.ToLower(svcs[i].Name) < strings.ToLower(svcs[j].Name) })
 	return inventory.Inventory{Services: svcs, Statuses: []inventory.ScannerStatus{st}}
-}
-
-// CurrentControlSet resolves Select\Current of a SYSTEM hive to its
-// ControlSet00N key name.
-func CurrentControlSet(root hive.Key) (string, error) {
-	sel, err := root.Subkey("Select")
-	if err != nil {
-		return "", fmt.Errorf("no Select key: %w", err)
-	}
-	n, ok := sel.Integer("Current")
-	if !ok || n == 0 || n > 999 {
-		return "", fmt.Errorf("%s: no usable Current value", sel.Path())
-	}
-	return fmt.Sprintf("ControlSet%03d", n), nil
 }
 
 // Service types (the Type value).
