@@ -213,9 +213,12 @@ func writeAudit(cmd *cobra.Command, o outputFlags, format string, useSyslog bool
 			return err
 		}
 	}
+	if o.file != "" {
+		if err := refuseEvidence(o.file, r); err != nil {
+			return err
+		}
+	}
 	switch {
-	case o.file != "" && refuseEvidence(o.file, r) != nil:
-		return refuseEvidence(o.file, r)
 	case o.file != "" && isLines:
 		if err := appendLines(o.file, lines); err != nil {
 			return fmt.Errorf("writing %s: %w", o.file, err)
