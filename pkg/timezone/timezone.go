@@ -102,15 +102,15 @@ func unix(src *source.Source) (Zone, error) {
 		if label == "" {
 			label = "/etc/localtime"
 		}
-		if loc, err := time.LoadLocationFromTZData(label, data); err == nil {
+		loc, err := time.LoadLocationFromTZData(label, data)
+		if err == nil {
 			from := "/etc/localtime of the image"
 			if name != "" {
 				from += " (a link to zoneinfo/" + name + ")"
 			}
 			return Zone{Loc: loc, From: from}, nil
-		} else {
-			lerr = fmt.Errorf("/etc/localtime: %v", err)
 		}
+		lerr = fmt.Errorf("/etc/localtime: %v", err)
 	}
 	// Debian-style name file, read with ratwatch's own zone database.
 	b, err := readSmall(src, "/etc/timezone")
