@@ -48,7 +48,7 @@ func loadCache(data []byte, opt Options) (*Set, error) {
 	for _, s := range doc.Signatures {
 		if opt.ParserExists != nil {
 			for _, l := range s.Logs {
-				if !opt.ParserExists(l.Parser) {
+				if !l.Unparsed && !opt.ParserExists(l.Parser) {
 					errs = append(errs, Error{s.File, s.Line, fmt.Sprintf("unknown parser %q", l.Parser)})
 				}
 			}

@@ -386,9 +386,17 @@ func validate(s *Signature, root *yaml.Node, opt Options) Errors {
 		if c := l.Config; c != nil && (len(c.Process) == 0 || !strings.Contains(c.Key, ".")) {
 			add(path+".config", "log config needs process names and a Section.Key")
 		}
-		if l.Parser == "" {
-			add(path, "log entry needs a parser")
-		} else if opt.ParserExists != nil && !opt.ParserExists(l.Parser) {
+		switch {
+		case l.Unparsed && l.Parser != "":
+			add(path, "a log entry is either unparsed or names a parser, not both")
+		case l.Unparsed && len(l.Paths.Windows)+len(l.Paths.Linux)+len(l.Paths.Darwin) == 0:
+			add(path, "an unparsed log entry needs paths (it is found only by them)")
+		case l.Unparsed && l.Config != nil:
+			add(path+".config", "an unparsed log entry cannot have a config: the config only finds a log for a parser")
+		case l.Unparsed:
+		case l.Parser == "":
+			add(path, "log entry needs a parser (or unparsed: true)")
+		case opt.ParserExists != nil && !opt.ParserExists(l.Parser):
 			add(path+".parser", "unknown parser %q", l.Parser)
 		}
 	}

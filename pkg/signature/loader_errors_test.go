@@ -154,6 +154,44 @@ logs:
 			wantFile: "bad.yaml", wantLine: 10, wantMsg: "unknown placeholder {userprofile}",
 		},
 		{
+			name: "unparsed log that also names a parser",
+			files: map[string]string{"bad.yaml": `id: bad
+name: Bad
+vendor: V
+category: vnc
+logs:
+  - parser: x11vnc
+    unparsed: true
+    paths:
+      windows: ["{programdata}/Bad/bad.log"]
+` + tail},
+			wantFile: "bad.yaml", wantLine: 6, wantMsg: "either unparsed or names a parser",
+		},
+		{
+			name: "unparsed log without paths",
+			files: map[string]string{"bad.yaml": `id: bad
+name: Bad
+vendor: V
+category: vnc
+logs:
+  - unparsed: true
+    note: found by nothing
+` + tail},
+			wantFile: "bad.yaml", wantLine: 6, wantMsg: "an unparsed log entry needs paths",
+		},
+		{
+			name: "log entry with neither parser nor unparsed",
+			files: map[string]string{"bad.yaml": `id: bad
+name: Bad
+vendor: V
+category: vnc
+logs:
+  - paths:
+      windows: ["{programdata}/Bad/bad.log"]
+` + tail},
+			wantFile: "bad.yaml", wantLine: 6, wantMsg: "log entry needs a parser (or unparsed: true)",
+		},
+		{
 			name: "windows placeholder in a linux path",
 			files: map[string]string{"bad.yaml": `id: bad
 name: Bad

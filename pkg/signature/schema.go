@@ -134,7 +134,12 @@ const (
 // Log is where the tool records sessions and which parser reads it.
 type Log struct {
 	Parser string `yaml:"parser"`
-	Paths  PerOS  `yaml:"paths"`
+	// Unparsed lists a session log ratwatch has no parser for (LogMeIn.log,
+	// Radmin's Radm_log.htm): the tool writes it as it runs, so a non-empty
+	// one shows it ran, and the sessions it may hold were not read (verdict
+	// rule 11). Such an entry has paths and no parser.
+	Unparsed bool  `yaml:"unparsed" json:",omitempty"`
+	Paths    PerOS `yaml:"paths"`
 	// Config finds the log path in the tool's own configuration file, for
 	// tools whose log location is configurable (xrdp: -c FILE → [Logging]
 	// LogFile=).
