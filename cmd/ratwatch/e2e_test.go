@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1681,5 +1682,66 @@ func TestLogsNamePatternNeedsContent(t *testing.T) {
 	f := finding(t, r, "anydesk")
 	if len(r.Findings) != 1 || code != 3 || len(f.Incoming) != 1 || f.Incoming[0].RemoteID != "1001025310" {
 		t.Errorf("the AnyDesk trace as service.trace: %d findings, exit %d, %d incoming", len(r.Findings), code, len(f.Incoming))
+	}
+}
+
+// TestUnparsedLogIsIndeterminate: LogMeIn's host log, which ratwatch has no
+// parser for, in a Windows image next to the installed LogMeIn. Its lines
+// (made up in the layout session-artifacts.md §6 documents: "YYYY-MM-DD
+// HH:MM:SS.mmm", a file transfer) are not read, but a non-empty log shows
+// LogMeIn ran, and a session in it cannot be excluded: indeterminate, with
+// the log hashed and dated. An empty one says nothing: no sign it ran.
+func TestUnparsedLogIsIndeterminate(t *testing.T) {
+	written := time.Date(2026, 11, 20, 9, 41, 7, 0, time.UTC)
+	image := func(body string) string {
+		root := t.TempDir()
+		for _, d := range []string{"Program Files (x86)/LogMeIn/x64", "ProgramData/LogMeIn", "Windows/System32"} {
+			if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		log := filepath.Join(root, "ProgramData/LogMeIn/LogMeIn.log")
+		if err := os.WriteFile(log, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(log, written, written); err != nil {
+			t.Fatal(err)
+		}
+		return root
+	}
+	body := "2026-11-20 09:12:44.118 Remote control session started\r\n2026-11-20 09:40:59.902 File transfer: invoice.pdf\r\n"
+	sum := sha256.Sum256([]byte(body))
+	r, code := scan(t, "scan", "--root", image(body), "--os", "windows")
+	f := finding(t, r, "logmein")
+	c := f.Conditions.Session
+	if f.State != "executed" || f.Verdict != report.Indeterminate || c.Status != report.Unknown || code != 2 || r.Verdict.RemoteControl != report.Indeterminate {
+		t.Fatalf("state %s verdict %s session %s host %s exit %d: %s", f.State, f.Verdict, c.Status, r.Verdict.RemoteControl, code, c.Reason)
+	}
+	for _, w := range []string{"LogMeIn.log, 108 bytes, last written 2026-11-20T09:41:07Z", "no parser", "cannot be excluded"} {
+		if !strings.Contains(c.Reason, w) {
+			t.Errorf("reason %q lacks %q", c.Reason, w)
+		}
+	}
+	var lf *inventory.LogFile
+	for i := range r.Logs {
+		if filepath.Base(r.Logs[i].Path) == "LogMeIn.log" {
+			lf = &r.Logs[i]
+		}
+	}
+	if lf == nil || lf.Status != "unparsed" || lf.Tool != "logmein" || lf.Size != 108 || lf.SHA256 != hex.EncodeToString(sum[:]) || lf.Modified == nil || !lf.Modified.Equal(written) {
+		t.Errorf("logs[] entry %+v", lf)
+	}
+	var dated bool
+	for _, e := range f.Timeline {
+		dated = dated || e.Event == "log-written" && e.Time.Equal(written) && strings.HasSuffix(e.Source, "LogMeIn.log")
+	}
+	if !dated {
+		t.Errorf("no log-written event at %v in %+v", written, f.Timeline)
+	}
+
+	r, _ = scan(t, "scan", "--root", image(""), "--os", "windows")
+	f = finding(t, r, "logmein")
+	if f.Verdict != report.NotEstablished || !strings.Contains(f.Conditions.Session.Reason, "no sign that it ever ran") {
+		t.Errorf("empty LogMeIn.log: state %s verdict %s: %s", f.State, f.Verdict, f.Conditions.Session.Reason)
 	}
 }

@@ -146,7 +146,7 @@ type LogFile struct {
 	// FirstTime/LastTime bound what the log covers.
 	FirstTime *time.Time `json:"first_time,omitempty"`
 	LastTime  *time.Time `json:"last_time,omitempty"`
-	Status    string     `json:"status"` // ok, partial, unreadable
+	Status    string     `json:"status"` // ok, partial, unreadable, unrecognised, unparsed
 	Errors    []string   `json:"errors,omitempty"`
 	// Found is how the path was found ("signature", "process -o flag", "argument").
 	Found string `json:"found,omitempty"`
@@ -180,6 +180,10 @@ const (
 	StatusPartial = "partial"
 	StatusFailed  = "failed"
 	StatusSkipped = "skipped"
+	// StatusUnparsed (logs[] only): a log of the tool that no parser reads
+	// (the signature's unparsed entries). It was hashed and dated; the
+	// sessions it may hold were not read.
+	StatusUnparsed = "unparsed"
 )
 
 // Inventory is everything the scanners collected.

@@ -279,6 +279,16 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 			}
 			t := get(s)
 			t.Logs = append(t.Logs, l)
+			if l.Status == inventory.StatusUnparsed {
+				why := fmt.Sprintf("log %s (%d bytes; no parser: the sessions in it were not read)", l.Path, l.Size)
+				if l.Size == 0 {
+					why = fmt.Sprintf("log %s (empty)", l.Path)
+				}
+				t.Matches = append(t.Matches, report.Match{Kind: "log", Why: why,
+					Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: "tool-logs", Path: l.Path, SHA256: l.SHA256,
+						Summary: "tool log, not parsed", Time: l.Modified}}})
+				continue
+			}
 			if (!l.Shared && l.Lines > 0) || l.Records > 0 {
 				t.Matches = append(t.Matches, report.Match{Kind: "log",
 					Why: fmt.Sprintf("%s log %s (%d lines, %d session records)", l.Parser, l.Path, l.Lines, l.Records),

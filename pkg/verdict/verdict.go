@@ -151,7 +151,7 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 	if len(t.Files)+len(t.Packages)+len(t.Services)+len(t.Processes)+len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 || onWire {
 		has["present"] = true
 	}
-	if len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 || len(t.Processes) > 0 || len(recs) > 0 || onWire {
+	if len(t.Execs)+len(t.ClientExecs) > 0 || logLines(t) > 0 || len(unparsedLogs(t)) > 0 || len(t.Processes) > 0 || len(recs) > 0 || onWire {
 		has["executed"] = true
 	}
 	if len(servers) > 0 || onWire {
@@ -275,6 +275,7 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		switch l.Status {
 		case inventory.StatusOK, inventory.StatusPartial:
 			read++
+		case inventory.StatusUnparsed: // rule 11, below
 		default:
 			unreadable = append(unreadable, l.Path+": "+strings.Join(l.Errors, "; "))
 		}
@@ -314,7 +315,9 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	}
 	// Only the server side running makes control of this PC possible; a
 	// viewer that ran controlled others.
-	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0
+	// A log no parser reads was written by the tool as it ran, too.
+	unparsed := unparsedLogs(t)
+	executed := len(procsWithRole(t, match.RoleServer, match.RoleSession))+len(t.Execs) > 0 || logLines(t) > 0 || len(t.Flows) > 0 || len(unparsed) > 0
 	// Tools write their log first themselves, start-up lines at once: a
 	// log left empty — when none of the tool's logs has a line — was wiped
 	// or just rotated. Except one its package makes empty (xrdp's postinst:
@@ -349,6 +352,24 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		}
 		return report.Condition{Status: report.Unknown, Evidence: sessionEvidence(f.Attempts),
 			Reason: fmt.Sprintf("%d connection(s) reached it, and no log given says whether they authenticated (%s; %s): a session cannot be excluded — read the logs that record logons too", n, describeSessions(f.Attempts), unloggedWhy(f.Attempts))}
+	}
+	if len(unparsed) > 0 {
+		var ev []evidence.Evidence
+		var what []string
+		for _, l := range unparsed {
+			ev = append(ev, evidence.Evidence{Kind: evidence.KindFile, Scanner: "tool-logs", Path: l.Path, SHA256: l.SHA256,
+				Summary: "tool log, not parsed", Time: l.Modified})
+			w := fmt.Sprintf("%s, %d bytes", l.Path, l.Size)
+			if l.Modified != nil {
+				w += ", last written " + l.Modified.Format(time.RFC3339)
+			}
+			what = append(what, w)
+		}
+		reason := fmt.Sprintf("it ran and wrote %d log(s) that ratwatch has no parser for (%s): a session in them cannot be excluded — read them by hand", len(unparsed), strings.Join(what[:min(len(what), 3)], "; "))
+		if read > 0 {
+			reason += fmt.Sprintf("; the %d session source(s) read show no incoming session", read)
+		}
+		return report.Condition{Status: report.Unknown, Evidence: ev[:min(len(ev), conditionSample)], Reason: reason}
 	}
 	if read > 0 {
 		reason := fmt.Sprintf("%d session source(s) read (logs, event logs, captures), no incoming session in them", read)
@@ -642,6 +663,19 @@ func serverOutbound(t *match.Tool) []match.SockMatch {
 	return out
 }
 
+// unparsedLogs are the tool's non-empty logs that no parser reads (the
+// signature's unparsed entries): the tool wrote them as it ran, and the
+// sessions they may hold were not read (rule 11).
+func unparsedLogs(t *match.Tool) []inventory.LogFile {
+	var out []inventory.LogFile
+	for _, l := range t.Logs {
+		if l.Status == inventory.StatusUnparsed && l.Size > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // logLines counts lines of the tool's own logs (shared event logs count only
 // through records of this tool).
 func logLines(t *match.Tool) int {
@@ -674,6 +708,9 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 		for i := range e.Times {
 			add(&e.Times[i], "executed", e.Name, e.Source)
 		}
+	}
+	for _, l := range unparsedLogs(t) {
+		add(l.Modified, "log-written", "last write to a log ratwatch does not parse", l.Path)
 	}
 	// The events of sessions below are those report.TimelineEvent.OfSession
 	// names (NDJSON leaves them to the session lines).

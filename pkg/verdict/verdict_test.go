@@ -437,3 +437,40 @@ func TestTimelineWords(t *testing.T) {
 		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestUnparsedLog (rule 11): a non-empty log no parser reads shows the tool
+// ran and leaves the session question open, also next to a log read with no
+// session in it; an incoming session in a log that was read still decides;
+// an empty one says nothing.
+func TestUnparsedLog(t *testing.T) {
+	logmein := &signature.Signature{ID: "logmein", Name: "LogMeIn Pro", Logs: []signature.Log{{Parser: "windows-eventlog"}, {Unparsed: true}}}
+	text := inventory.LogFile{Tool: "logmein", Path: `C:\ProgramData\LogMeIn\LogMeIn.log`, Status: inventory.StatusUnparsed, Size: 5120, Modified: at("2026-11-20T09:41:07Z")}
+	empty := text
+	empty.Size = 0
+	evtx := inventory.LogFile{Tool: "logmein", Parser: "windows-eventlog", Path: `C:\Windows\System32\winevt\Logs\Application.evtx`, Status: "ok", Shared: true, Lines: 900}
+	in := rec(session.Established, session.Incoming, "2026-11-20T09:12:44Z", "2026-11-20T09:40:59Z", "198.51.100.9", 0)
+	in.Tool = "logmein"
+	files := []inventory.File{{Path: `C:\Program Files (x86)\LogMeIn\x64\LogMeIn.exe`}}
+	cases := []struct {
+		name        string
+		tool        *match.Tool
+		state, want string
+		words       string
+	}{
+		{"text log alone", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{text}},
+			"executed", report.Indeterminate, `wrote 1 log(s) that ratwatch has no parser for (C:\ProgramData\LogMeIn\LogMeIn.log, 5120 bytes, last written 2026-11-20T09:41:07Z)`},
+		{"text log and an event log with none of its sessions", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{evtx, text}},
+			"executed", report.Indeterminate, "the 1 session source(s) read show no incoming session"},
+		{"text log and the session in the event log", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{evtx, text}, Sessions: []session.Record{in}},
+			"session-past", report.Established, "1 incoming session(s) established"},
+		{"empty text log", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{empty}},
+			"present", report.NotEstablished, "no sign that it ever ran"},
+	}
+	for _, c := range cases {
+		fs, _ := decide(t, []*match.Tool{c.tool}, false, okStatuses)
+		f := fs[0]
+		if f.State != c.state || f.Verdict != c.want || !strings.Contains(f.Conditions.Session.Reason, c.words) {
+			t.Errorf("%s: state %s verdict %s: %s", c.name, f.State, f.Verdict, f.Conditions.Session.Reason)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type job struct {
 	// also lists further signatures that name the same file for the same
 	// parser (a shared event log): each gets its own coverage entry.
 	also []string
+	// unparsed: a log of the tool that no parser reads (signature logs
+	// entry with unparsed: true); it is hashed and dated, not parsed.
+	unparsed bool
 }
 
 func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
@@ -98,7 +101,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 							fi, err := env.Source.Stat(m)
 							switch {
 							case err == nil && fi.Mode().IsRegular():
-								add(job{m, l.Parser, sig.ID, "signature " + sig.ID + " logs", nil})
+								add(job{path: m, parser: l.Parser, tool: sig.ID, found: "signature " + sig.ID + " logs", unparsed: l.Unparsed})
 							case err == nil && !fi.IsDir():
 								// A FIFO or device where a tool's log belongs.
 								bad = append(bad, inventory.LogFile{Tool: sig.ID, Parser: l.Parser, Path: m, Status: "unreadable",
@@ -119,7 +122,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		}
 		for _, k := range env.KnownLogs {
 			if fi, err := env.Source.Stat(k.Path); err == nil && fi.Mode().IsRegular() {
-				add(job{k.Path, k.Parser, k.Tool, RememberedPrefix + k.Found + ")", nil})
+				add(job{path: k.Path, parser: k.Parser, tool: k.Tool, found: RememberedPrefix + k.Found + ")"})
 			}
 		}
 	}
@@ -132,11 +135,31 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		unknown = append(unknown, unk...)
 		bad = append(bad, b...)
 	}
+	parsed := map[string]bool{}
+	for _, j := range jobs {
+		if !j.unparsed {
+			parsed[j.path] = true
+		}
+	}
 	var inv inventory.Inventory
 	for _, j := range jobs {
+		if j.unparsed && parsed[j.path] {
+			continue // a parser reads it after all
+		}
 		if ctx.Err() != nil {
 			st.Status, st.Reason = inventory.StatusPartial, "interrupted: "+ctx.Err().Error()
 			break
+		}
+		if j.unparsed {
+			lf := hashOne(env, j)
+			inv.Logs = append(inv.Logs, lf)
+			if lf.Status != inventory.StatusUnparsed {
+				st.Unreadable++
+				for _, e := range lf.Errors {
+					st.Errors = append(st.Errors, lf.Path+": "+e)
+				}
+			}
+			continue
 		}
 		lf, recs := parseOne(env, j)
 		inv.Logs = append(inv.Logs, coverage(lf, j, recs)...)
@@ -242,7 +265,8 @@ func fromProcesses(env *scanner.Env) []job {
 	var out []job
 	osName := env.Source.OS()
 	for _, sig := range env.Signatures.Signatures {
-		if len(sig.Process.LogFlags) == 0 || len(sig.Logs) == 0 {
+		first := slices.IndexFunc(sig.Logs, func(l signature.Log) bool { return !l.Unparsed })
+		if len(sig.Process.LogFlags) == 0 || first < 0 {
 			continue
 		}
 		for _, p := range env.Prior.Processes {
@@ -253,7 +277,7 @@ func fromProcesses(env *scanner.Env) []job {
 				if !filepath.IsAbs(lp) {
 					continue // relative to the process's cwd: not resolvable reliably
 				}
-				out = append(out, job{lp, sig.Logs[0].Parser, sig.ID, fmt.Sprintf("command line of pid %d", p.PID), nil})
+				out = append(out, job{path: lp, parser: sig.Logs[first].Parser, tool: sig.ID, found: fmt.Sprintf("command line of pid %d", p.PID)})
 			}
 		}
 	}
@@ -304,7 +328,7 @@ func fromConfigs(env *scanner.Env) []job {
 					lp = path.Join(c.RelativeTo, lp)
 				}
 				if fi, err := env.Source.Stat(lp); err == nil && fi.Mode().IsRegular() {
-					out = append(out, job{lp, l.Parser, sig.ID, "configuration " + how[i] + " (" + c.Key + ")", nil})
+					out = append(out, job{path: lp, parser: l.Parser, tool: sig.ID, found: "configuration " + how[i] + " (" + c.Key + ")"})
 				}
 			}
 		}
@@ -463,6 +487,11 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 	}
 	for _, sig := range env.Signatures.Signatures {
 		for _, l := range sig.Logs {
+			if l.Unparsed {
+				// A name such as log.txt or *.log says too little to call
+				// a file handed over this tool's log.
+				continue
+			}
 			for _, os := range signature.OSes {
 				for _, pat := range l.Paths.For(os) {
 					pb := path.Base(strings.ReplaceAll(pat, `\`, "/"))
@@ -486,7 +515,7 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 							}
 						}
 					}
-					return job{hostPath, l.Parser, sig.ID, "argument (file name)", nil}, true, nil
+					return job{path: hostPath, parser: l.Parser, tool: sig.ID, found: "argument (file name)"}, true, nil
 				}
 			}
 		}
@@ -496,7 +525,7 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 	}
 	for _, p := range sessionlog.All() {
 		if sn, ok := p.(sessionlog.Sniffer); ok && sn.Sniff(head, base) {
-			return job{hostPath, p.Name(), p.Tool(), "argument (content)", nil}, true, nil
+			return job{path: hostPath, parser: p.Name(), tool: p.Tool(), found: "argument (content)"}, true, nil
 		}
 	}
 	return job{}, false, nil
@@ -606,6 +635,30 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 		lf.Tool = recs[0].Tool
 	}
 	return lf, recs
+}
+
+// hashOne reads a log no parser reads once, for its hash, size and time.
+func hashOne(env *scanner.Env, j job) inventory.LogFile {
+	lf := inventory.LogFile{Tool: j.tool, Path: j.path, Found: j.found, Status: inventory.StatusUnparsed}
+	f, err := env.Source.Open(j.path)
+	if err != nil {
+		lf.Status, lf.Errors = "unreadable", []string{err.Error()}
+		return lf
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		m := fi.ModTime().UTC()
+		lf.Modified = &m
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	lf.Size = n
+	if err != nil {
+		lf.Status, lf.Errors = "unreadable", []string{fmt.Sprintf("read error at offset %d: %v", n, err)}
+		return lf
+	}
+	lf.SHA256 = hexSum(h)
+	return lf
 }
 
 func safeParse(p sessionlog.Parser, in sessionlog.Input) (res sessionlog.Result, err error) {
