@@ -120,5 +120,21 @@ func TestDocsListEverySignature(t *testing.T) {
 		if !strings.Contains(line, " | "+s.Category+" | "+scam+" | ") {
 			t.Errorf("docs row for %s should say category %s, scam_use %s: %s", s.ID, s.Category, scam, line)
 		}
+		var parsers []string
+		unparsed := "—"
+		for _, l := range s.Logs {
+			if l.Unparsed {
+				unparsed = "yes"
+			} else if !slices.Contains(parsers, l.Parser) {
+				parsers = append(parsers, l.Parser)
+			}
+		}
+		logs := strings.Join(parsers, ", ")
+		if logs == "" {
+			logs = "—"
+		}
+		if !strings.HasSuffix(line, " | "+logs+" | "+unparsed+" |") {
+			t.Errorf("docs row for %s should end with its parsers (%s) and unparsed logs (%s): %s", s.ID, logs, unparsed, line)
+		}
 	}
 }
