@@ -1745,3 +1745,33 @@ func TestUnparsedLogIsIndeterminate(t *testing.T) {
 		t.Errorf("empty LogMeIn.log: state %s verdict %s: %s", f.State, f.Verdict, f.Conditions.Session.Reason)
 	}
 }
+
+// TestLogsUnparsedInCollection: a triage collection (KAPE keeps the disk's
+// folders: C\ProgramData\LogMeIn\LogMeIn.log) handed to `ratwatch logs`:
+// LogMeIn's log is recognised by its path, hashed and not parsed, and the
+// session question is open (exit 2). Another program's log.txt, or a
+// LogMeIn.log outside LogMeIn's folder, is nobody's.
+func TestLogsUnparsedInCollection(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, body string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("C/Users/bob/AppData/Local/SomeApp/log.txt", "2026-11-20 10:00:00 started\n")
+	write("C/Users/bob/Desktop/LogMeIn.log", "2026-11-20 10:00:00 notes\n")
+	r, code := scan(t, "logs", dir)
+	if len(r.Findings) != 0 || code != 0 {
+		t.Fatalf("no LogMeIn log in the collection: %d findings, exit %d", len(r.Findings), code)
+	}
+	write("C/ProgramData/LogMeIn/LogMeIn.log", "2026-11-20 09:12:44.118 Remote control session started\r\n")
+	r, code = scan(t, "logs", dir)
+	f := finding(t, r, "logmein")
+	if len(r.Findings) != 1 || code != 2 || f.Verdict != report.Indeterminate || !strings.Contains(f.Conditions.Session.Reason, filepath.Join("C", "ProgramData", "LogMeIn", "LogMeIn.log")+", 56 bytes") {
+		t.Errorf("%d findings, exit %d, logmein %s: %s", len(r.Findings), code, f.Verdict, f.Conditions.Session.Reason)
+	}
+}

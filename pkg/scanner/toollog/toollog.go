@@ -528,7 +528,59 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 			return job{path: hostPath, parser: p.Name(), tool: p.Tool(), found: "argument (content)"}, true, nil
 		}
 	}
+	if j, ok := unparsedByPath(env, hostPath); ok {
+		return j, true, nil
+	}
 	return job{}, false, nil
+}
+
+// fixedFolders are the folders a placeholder stands for, as they appear in
+// a collected copy of a disk (KAPE keeps C\ProgramData\…): {home} stands for
+// a profile folder of any name, so it adds nothing.
+var fixedFolders = map[string]string{
+	"{programdata}": "ProgramData", "{programfiles}": "Program Files", "{programfilesx86}": "Program Files (x86)",
+	"{systemroot}": "Windows", "{appdata}": "AppData/Roaming", "{localappdata}": "AppData/Local",
+	"{temp}": "AppData/Local/Temp", "{home}": "",
+}
+
+// unparsedByPath finds the unparsed log entry (a log of a tool that no
+// parser reads) whose path the end of hostPath matches, folder by folder
+// and without regard to case: a collected C\ProgramData\LogMeIn\LogMeIn.log
+// is LogMeIn's. A name alone (log.txt, *.log) is never enough: at least one
+// folder must match as well.
+func unparsedByPath(env *scanner.Env, hostPath string) (job, bool) {
+	have := strings.Split(strings.ToLower(filepath.ToSlash(hostPath)), "/")
+	for _, sig := range env.Signatures.Signatures {
+		for _, l := range sig.Logs {
+			if !l.Unparsed {
+				continue
+			}
+			for _, os := range signature.OSes {
+				for _, pat := range l.Paths.For(os) {
+					p := strings.ToLower(strings.ReplaceAll(pat, `\`, "/"))
+					for k, v := range fixedFolders {
+						p = strings.ReplaceAll(p, k, strings.ToLower(v))
+					}
+					want := strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
+					if len(want) < 2 || len(want) > len(have) {
+						continue
+					}
+					tail := have[len(have)-len(want):]
+					ok := true
+					for i := range want {
+						if m, _ := path.Match(want[i], tail[i]); !m {
+							ok = false
+							break
+						}
+					}
+					if ok {
+						return job{path: hostPath, tool: sig.ID, found: "argument (path of signature " + sig.ID + " logs, no parser)", unparsed: true}, true
+					}
+				}
+			}
+		}
+	}
+	return job{}, false
 }
 
 // parseOne reads one log once (a locked or unreadable file is reported, never
