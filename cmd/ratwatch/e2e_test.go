@@ -1775,3 +1775,41 @@ func TestLogsUnparsedInCollection(t *testing.T) {
 		t.Errorf("%d findings, exit %d, logmein %s: %s", len(r.Findings), code, f.Verdict, f.Conditions.Session.Reason)
 	}
 }
+
+// TestOSComponentOnlyImage (rule 12): a Windows image whose only remote
+// tool is the Remote Desktop service every Windows has (TermService in its
+// SYSTEM hive, as Windows 10/11 ship it): listed, not counted, exit 0. With
+// AnyDesk's service next to it, AnyDesk is the tool found (exit 2).
+func TestOSComponentOnlyImage(t *testing.T) {
+	image := func(anydesk bool) string {
+		root := t.TempDir()
+		cfg := filepath.Join(root, "Windows/System32/config")
+		if err := os.MkdirAll(cfg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(root, "Users/bob"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		keys := []hivetest.Key{
+			{Path: "Select", Values: [][2]string{{"Current", "dword:0x1"}}},
+			{Path: `ControlSet001\Services\TermService`, Values: [][2]string{{"DisplayName", "string:Remote Desktop Services"},
+				{"ImagePath", `expandstring:%SystemRoot%\System32\svchost.exe -k NetworkService`}, {"Start", "dword:0x3"}, {"Type", "dword:0x20"}}},
+		}
+		if anydesk {
+			keys = append(keys, hivetest.Key{Path: `ControlSet001\Services\AnyDesk`, Values: [][2]string{{"DisplayName", "string:AnyDesk Service"},
+				{"ImagePath", `string:"C:\Program Files (x86)\AnyDesk\AnyDesk.exe" --service`}, {"Start", "dword:0x2"}, {"Type", "dword:0x10"}}})
+		}
+		hivetest.Build(t, filepath.Join(cfg, "SYSTEM"), keys...)
+		return root
+	}
+	r, code := scan(t, "scan", "--root", image(false), "--os", "windows")
+	f := finding(t, r, "windows-rdp")
+	if !f.OSComponentOnly || f.State != "installed" || code != 0 || r.Verdict.Level != "none" || len(r.Verdict.Tools) != 0 ||
+		r.Verdict.RemoteControl != report.NotEstablished || !strings.Contains(f.VerdictReason, "part of the operating system") {
+		t.Errorf("TermService only: os_component_only %v state %s exit %d level %s tools %v %s: %s", f.OSComponentOnly, f.State, code, r.Verdict.Level, r.Verdict.Tools, r.Verdict.RemoteControl, f.VerdictReason)
+	}
+	r, code = scan(t, "scan", "--root", image(true), "--os", "windows")
+	if code != 2 || !slices.Equal(r.Verdict.Tools, []string{"anydesk"}) || !finding(t, r, "windows-rdp").OSComponentOnly {
+		t.Errorf("with AnyDesk's service: exit %d tools %v", code, r.Verdict.Tools)
+	}
+}

@@ -80,6 +80,13 @@ func (p *Policy) Judge(r *report.Report, now time.Time, readFile func(string) ([
 func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile func(string) ([]byte, error)) {
 	a := f.Audit
 	a.Allowed, a.AllowedBy, a.Expired, a.NotAllowed = false, nil, nil, nil
+	if f.OSComponentOnly {
+		// Verdict rule 12: what every PC of the OS has needs no entry.
+		a.Allowed = true
+		a.AllowedBy = []report.AllowRef{{ID: "os-component", Policy: "builtin (verdict rule 12)", Tool: f.Tool.ID,
+			Reason: "part of the operating system; nothing but its service or package was found", Expires: "never"}}
+		return
+	}
 	var procs []procPart
 	for _, m := range f.Matches {
 		if m.Kind == "process" {

@@ -88,7 +88,7 @@ func ForAudit(v report.Verdict, findings []report.Finding, failOn string) int {
 		if f.Verdict == report.Indeterminate {
 			indeterminateFinding = true
 		}
-		if f.Audit != nil && f.Audit.Allowed {
+		if f.Audit != nil && f.Audit.Allowed || f.OSComponentOnly {
 			continue
 		}
 		switch {

@@ -219,10 +219,15 @@ type Finding struct {
 	Outgoing      []session.Record `json:"outgoing_sessions"`
 	// Undirected are established sessions whose controlled side is unknown
 	// (e.g. a capture where the PC's address could not be told).
-	Undirected []session.Record    `json:"undirected_sessions,omitempty"`
-	Matches    []Match             `json:"matches"`
-	Logs       []inventory.LogFile `json:"logs,omitempty"`
-	Timeline   []TimelineEvent     `json:"timeline"`
+	Undirected []session.Record `json:"undirected_sessions,omitempty"`
+	Matches    []Match          `json:"matches"`
+	// OSComponentOnly: the tool ships with the OS (its signature's
+	// builtin) and nothing but its service or package was found. The
+	// finding is listed, and not counted as a tool found: not in the host
+	// verdict's tools and level, not in the exit code (verdict rule 12).
+	OSComponentOnly bool                `json:"os_component_only,omitempty"`
+	Logs            []inventory.LogFile `json:"logs,omitempty"`
+	Timeline        []TimelineEvent     `json:"timeline"`
 	// Suppressed holds matches dropped by an allow-list, with the rule.
 	Suppressed []Suppressed `json:"suppressed,omitempty"`
 	// Audit is the policy and baseline judgement, set by `ratwatch audit` only.

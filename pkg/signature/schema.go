@@ -29,6 +29,12 @@ type Signature struct {
 	References  []string `yaml:"references"`
 	// ScamUse marks tools that IPA / vendor advisories report in tech-support scams.
 	ScamUse bool `yaml:"scam_use"`
+	// Builtin: the tool ships with the OS (Windows' TermService, Quick
+	// Assist's package on Windows 11), so its service or package is on
+	// every PC of that OS. That presence alone is listed, not counted as a
+	// tool found (verdict rule 12); any other sign (a file it leaves when
+	// used, a run, a process, a socket, a log record) counts as usual.
+	Builtin bool `yaml:"builtin" json:",omitempty"`
 
 	Process  Process  `yaml:"process"`
 	PE       PE       `yaml:"pe"`

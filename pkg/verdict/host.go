@@ -23,7 +23,13 @@ func host(fs []report.Finding, c Context) report.Verdict {
 	best := -1
 	established, indeterminate := []string{}, []string{}
 	transfers := 0
+	var osOnly []string
 	for _, f := range fs {
+		if f.OSComponentOnly {
+			// Rule 12: what every PC of the OS has is not a tool found.
+			osOnly = append(osOnly, f.Tool.Name)
+			continue
+		}
 		v.Tools = append(v.Tools, f.Tool.ID)
 		if r := report.StateRank(f.State); r > best {
 			best, v.Level = r, f.State
@@ -118,7 +124,7 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		v.RemoteControl, v.Leak = report.Indeterminate, LeakNotExclude
 		v.Reasons = append(v.Reasons, unseen...)
 		found := "no remote-access tool was found in what could be read"
-		if len(fs) > 0 {
+		if len(v.Tools) > 0 {
 			found = fmt.Sprintf("remote-access tool(s) found (%s), and nothing read shows an incoming session", strings.Join(v.Tools, ", "))
 		}
 		again := "Run again as administrator/root, or examine an image of the disk."
@@ -135,18 +141,25 @@ func host(fs []report.Finding, c Context) report.Verdict {
 		}
 	default:
 		v.RemoteControl, v.Leak = report.NotEstablished, LeakNo
-		if len(fs) == 0 {
+		if len(v.Tools) == 0 {
 			v.Summary = "No remote-access tool found and no sign of remote control."
-			v.Reasons = append(v.Reasons, "no signature matched any process, package, service, file or log")
+			if len(fs) == 0 {
+				v.Reasons = append(v.Reasons, "no signature matched any process, package, service, file or log")
+			}
 		} else {
 			v.Summary = fmt.Sprintf("Remote-access tool(s) found (%s), but every source that could show an incoming session was read and none shows one: no leak through remote control. Remove the tool(s) if they are not approved.", strings.Join(v.Tools, ", "))
 			if v.Attempts > 0 {
 				v.Summary = fmt.Sprintf("Remote-access tool(s) found (%s) and %d connection attempt(s) that did not get in; no incoming session was established: no leak through remote control. Remove the tool(s) if they are not approved.", strings.Join(v.Tools, ", "), v.Attempts)
 			}
 			for _, f := range fs {
-				v.Reasons = append(v.Reasons, fmt.Sprintf("%s: %s", f.Tool.Name, f.VerdictReason))
+				if !f.OSComponentOnly {
+					v.Reasons = append(v.Reasons, fmt.Sprintf("%s: %s", f.Tool.Name, f.VerdictReason))
+				}
 			}
 		}
+	}
+	if len(osOnly) > 0 {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("not counted (part of the operating system, only its service or package found): %s", strings.Join(osOnly, ", ")))
 	}
 	sort.Strings(v.Tools)
 	return v

@@ -193,7 +193,38 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 	}
 	f.VerdictReason = f.Conditions.Session.Reason
 	f.Timeline = timeline(t, f)
+	if t.Sig.Builtin && f.Verdict == report.NotEstablished && osPresenceOnly(f) {
+		f.OSComponentOnly = true
+		f.VerdictReason = "part of the operating system, and nothing but its presence (" + matchKinds(f) + ") was found: not counted as a tool found; " + f.VerdictReason
+	}
 	return f
+}
+
+// osPresenceOnly: a finding whose only evidence is what every PC of the
+// OS has (the service record, the package) and whose state says no more
+// (rule 12). A file, a run, a process, a socket or a log record of it
+// counts as usual.
+func osPresenceOnly(f report.Finding) bool {
+	if f.State != "present" && f.State != "installed" || len(f.Matches) == 0 {
+		return false
+	}
+	for _, m := range f.Matches {
+		if m.Kind != "service" && m.Kind != "package" {
+			return false
+		}
+	}
+	return true
+}
+
+// matchKinds names the kinds of a finding's matches ("service, package").
+func matchKinds(f report.Finding) string {
+	var ks []string
+	for _, m := range f.Matches {
+		if !slices.Contains(ks, m.Kind) {
+			ks = append(ks, m.Kind)
+		}
+	}
+	return strings.Join(ks, ", ")
 }
 
 func condRunning(t *match.Tool, servers []match.ProcMatch, c Context) report.Condition {

@@ -474,3 +474,49 @@ func TestUnparsedLog(t *testing.T) {
 		}
 	}
 }
+
+// TestOSComponentPresenceOnly (rule 12): the service record every Windows
+// has (TermService), or Quick Assist's package on Windows 11, is listed but
+// not counted as a tool found; a sign of use — a run, or the folder Quick
+// Assist leaves when used — counts as usual.
+func TestOSComponentPresenceOnly(t *testing.T) {
+	rdp := &signature.Signature{ID: "windows-rdp", Name: "Windows Remote Desktop", Builtin: true, Logs: []signature.Log{{Parser: "windows-eventlog"}}}
+	qa := &signature.Signature{ID: "quick-assist", Name: "Microsoft Quick Assist", Builtin: true}
+	svc := report.Match{Kind: "service", Why: "service TermService"}
+	pkg := report.Match{Kind: "package", Why: "msix MicrosoftCorporationII.QuickAssist"}
+	used := report.Match{Kind: "file", Why: `C:\Users\bob\AppData\Local\Temp\QuickAssist`}
+	evtx := inventory.LogFile{Tool: "windows-rdp", Parser: "windows-eventlog", Path: `C:\Windows\System32\winevt\Logs\Security.evtx`, Status: "ok", Shared: true, Lines: 4000}
+	cases := []struct {
+		name   string
+		tools  []*match.Tool
+		osOnly []bool
+		level  string
+		tools_ []string
+		want   string
+	}{
+		{"TermService and Quick Assist's package only",
+			[]*match.Tool{{Sig: rdp, Services: []inventory.Service{{Name: "TermService"}}, Matches: []report.Match{svc}, Logs: []inventory.LogFile{evtx}},
+				{Sig: qa, Packages: []inventory.Package{{Manager: "msix", Name: "MicrosoftCorporationII.QuickAssist"}}, Matches: []report.Match{pkg}}},
+			[]bool{true, true}, "none", []string{}, report.NotEstablished},
+		{"Quick Assist used (its temp folder), TermService only",
+			[]*match.Tool{{Sig: rdp, Services: []inventory.Service{{Name: "TermService"}}, Matches: []report.Match{svc}, Logs: []inventory.LogFile{evtx}},
+				{Sig: qa, Packages: []inventory.Package{{Manager: "msix", Name: "MicrosoftCorporationII.QuickAssist"}}, Files: []inventory.File{{Path: used.Why}}, Matches: []report.Match{pkg, used}}},
+			[]bool{true, false}, "installed", []string{"quick-assist"}, report.NotEstablished},
+		{"Quick Assist ran (Prefetch)",
+			[]*match.Tool{{Sig: qa, Packages: []inventory.Package{{Manager: "msix", Name: "MicrosoftCorporationII.QuickAssist"}}, Matches: []report.Match{pkg, {Kind: "execution"}},
+				Execs: []inventory.Execution{{Name: "QUICKASSIST.EXE", Kind: inventory.ExecPrefetch, Source: "QUICKASSIST.EXE-1F2E3D4C.pf"}}}},
+			// It ran, and Quick Assist writes no session log: rule 5.
+			[]bool{false}, "executed", []string{"quick-assist"}, report.Indeterminate},
+	}
+	for _, c := range cases {
+		fs, v := decide(t, c.tools, false, okStatuses)
+		for i, f := range fs {
+			if f.OSComponentOnly != c.osOnly[i] {
+				t.Errorf("%s: %s os_component_only %v, want %v (%s)", c.name, f.Tool.ID, f.OSComponentOnly, c.osOnly[i], f.VerdictReason)
+			}
+		}
+		if v.Level != c.level || !slices.Equal(v.Tools, c.tools_) || v.RemoteControl != c.want {
+			t.Errorf("%s: host level %s tools %v %s: %s", c.name, v.Level, v.Tools, v.RemoteControl, v.Summary)
+		}
+	}
+}
