@@ -1690,7 +1690,7 @@ func TestLogsNamePatternNeedsContent(t *testing.T) {
 // (made up in the layout session-artifacts.md §6 documents: "YYYY-MM-DD
 // HH:MM:SS.mmm", a file transfer) are not read, but a non-empty log shows
 // LogMeIn ran, and a session in it cannot be excluded: indeterminate, with
-// the log hashed and dated. An empty one says nothing: no sign it ran.
+// the log hashed and dated. An empty one was wiped or just rotated (rule 9).
 func TestUnparsedLogIsIndeterminate(t *testing.T) {
 	written := time.Date(2026, 11, 20, 9, 41, 7, 0, time.UTC)
 	image := func(body string) string {
@@ -1739,9 +1739,10 @@ func TestUnparsedLogIsIndeterminate(t *testing.T) {
 		t.Errorf("no log-written event at %v in %+v", written, f.Timeline)
 	}
 
+	// Emptied, it was wiped or just rotated, as a log that is read (rule 9).
 	r, _ = scan(t, "scan", "--root", image(""), "--os", "windows")
 	f = finding(t, r, "logmein")
-	if f.Verdict != report.NotEstablished || !strings.Contains(f.Conditions.Session.Reason, "no sign that it ever ran") {
+	if f.Verdict != report.Indeterminate || !strings.Contains(f.Conditions.Session.Reason, "its log is empty, and the tool writes it itself when it runs") {
 		t.Errorf("empty LogMeIn.log: state %s verdict %s: %s", f.State, f.Verdict, f.Conditions.Session.Reason)
 	}
 }
@@ -1778,10 +1779,13 @@ func TestLogsUnparsedInCollection(t *testing.T) {
 
 // TestOSComponentOnlyImage (rule 12): a Windows image whose only remote
 // tool is the Remote Desktop service every Windows has (TermService in its
-// SYSTEM hive, as Windows 10/11 ship it): listed, not counted, exit 0. With
-// AnyDesk's service next to it, AnyDesk is the tool found (exit 2).
+// SYSTEM hive, as Windows 10/11 ship it), with its LocalSessionManager log
+// holding only a console logon (EvtxECmd's map example of event 21,
+// Address LOCAL): listed, not counted, exit 0. With AnyDesk's service next to
+// it, AnyDesk is the tool found (exit 2). Without any of RDP's event logs,
+// a session cannot be excluded: counted, indeterminate (exit 2).
 func TestOSComponentOnlyImage(t *testing.T) {
-	image := func(anydesk bool) string {
+	image := func(anydesk, evtx bool) string {
 		root := t.TempDir()
 		cfg := filepath.Join(root, "Windows/System32/config")
 		if err := os.MkdirAll(cfg, 0o755); err != nil {
@@ -1789,6 +1793,10 @@ func TestOSComponentOnlyImage(t *testing.T) {
 		}
 		if err := os.MkdirAll(filepath.Join(root, "Users/bob"), 0o755); err != nil {
 			t.Fatal(err)
+		}
+		if evtx {
+			place(t, filepath.Join(sharedDir(t), "samples/rdp/ezmaps_LocalSessionManager_21.xml"),
+				filepath.Join(root, "Windows/System32/winevt/Logs/Microsoft-Windows-TerminalServices-LocalSessionManager%4Operational.evtx"))
 		}
 		keys := []hivetest.Key{
 			{Path: "Select", Values: [][2]string{{"Current", "dword:0x1"}}},
@@ -1802,14 +1810,19 @@ func TestOSComponentOnlyImage(t *testing.T) {
 		hivetest.Build(t, filepath.Join(cfg, "SYSTEM"), keys...)
 		return root
 	}
-	r, code := scan(t, "scan", "--root", image(false), "--os", "windows")
+	r, code := scan(t, "scan", "--root", image(false, true), "--os", "windows")
 	f := finding(t, r, "windows-rdp")
 	if !f.OSComponentOnly || f.State != "installed" || code != 0 || r.Verdict.Level != "none" || len(r.Verdict.Tools) != 0 ||
 		r.Verdict.RemoteControl != report.NotEstablished || !strings.Contains(f.VerdictReason, "part of the operating system") {
 		t.Errorf("TermService only: os_component_only %v state %s exit %d level %s tools %v %s: %s", f.OSComponentOnly, f.State, code, r.Verdict.Level, r.Verdict.Tools, r.Verdict.RemoteControl, f.VerdictReason)
 	}
-	r, code = scan(t, "scan", "--root", image(true), "--os", "windows")
+	r, code = scan(t, "scan", "--root", image(true, true), "--os", "windows")
 	if code != 2 || !slices.Equal(r.Verdict.Tools, []string{"anydesk"}) || !finding(t, r, "windows-rdp").OSComponentOnly {
 		t.Errorf("with AnyDesk's service: exit %d tools %v", code, r.Verdict.Tools)
+	}
+	r, code = scan(t, "scan", "--root", image(false, false), "--os", "windows")
+	f = finding(t, r, "windows-rdp")
+	if f.OSComponentOnly || f.Verdict != report.Indeterminate || code != 2 || !strings.Contains(f.VerdictReason, "none of the event logs that record its sessions was found") {
+		t.Errorf("no RDP event log: os_component_only %v verdict %s exit %d: %s", f.OSComponentOnly, f.Verdict, code, f.VerdictReason)
 	}
 }

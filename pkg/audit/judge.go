@@ -85,6 +85,7 @@ func (p *Policy) judge(f *report.Finding, host string, now time.Time, readFile f
 		a.Allowed = true
 		a.AllowedBy = []report.AllowRef{{ID: "os-component", Policy: "builtin (verdict rule 12)", Tool: f.Tool.ID,
 			Reason: "part of the operating system; nothing but its service or package was found", Expires: "never"}}
+		f.Suppressed = []report.Suppressed{{Rule: "os-component (builtin, verdict rule 12)", Reason: a.AllowedBy[0].Reason}}
 		return
 	}
 	var procs []procPart

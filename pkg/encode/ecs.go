@@ -172,7 +172,9 @@ func threatDoc(category string) Doc {
 func findingDoc(r *report.Report, f *report.Finding) Doc {
 	allowed := f.Audit != nil && f.Audit.Allowed
 	kind, typ := "alert", []string{"info"}
-	if allowed {
+	if allowed || f.OSComponentOnly {
+		// A component every PC of the OS has is not a tool found (verdict
+		// rule 12): a state, not an alert.
 		kind, typ = "state", []string{"allowed"}
 	}
 	d := base(r, kind, []string{"intrusion_detection"}, typ, "remote-access-tool-detected", "ratwatch.finding")
@@ -183,6 +185,9 @@ func findingDoc(r *report.Report, f *report.Finding) Doc {
 	labels := d["labels"].(Doc)
 	labels["ratwatch_tool"] = f.Tool.ID
 	labels["ratwatch_state"] = f.State
+	if f.OSComponentOnly {
+		labels["ratwatch_os_component_only"] = "true"
+	}
 	labels["ratwatch_verdict"] = f.Verdict
 	msg := fmt.Sprintf("%s %s on %s: %s", f.Tool.Name, f.State, orDash(r.Host.Name), f.VerdictReason)
 	if f.Audit != nil {

@@ -425,3 +425,21 @@ func TestECSAttemptsAndTransfers(t *testing.T) {
 		}
 	}
 }
+
+// TestECSOSComponentIsState: TermService alone (every Windows has it), its
+// Security log read with no RDP record: the finding is listed but not
+// counted (verdict rule 12), so its document is a state, not an alert.
+func TestECSOSComponentIsState(t *testing.T) {
+	inv := inventory.Inventory{
+		Services: []inventory.Service{{Manager: "windows-scm", Name: "TermService", State: "stopped"}},
+		Logs: []inventory.LogFile{{Tool: "windows-rdp", Parser: "windows-eventlog", Path: `C:\Windows\System32\winevt\Logs\Security.evtx`,
+			Status: "ok", Lines: 120, Shared: true}},
+	}
+	docs := decodeLines(t, audittest.Scan(t, "", "windows", "pc-1", inv))
+	validateECS(t, docs)
+	f := byAction(docs, "remote-access-tool-detected")
+	if len(f) != 1 || get(f[0], "rule.id") != "windows-rdp" || get(f[0], "event.kind") != "state" ||
+		fmt.Sprint(get(f[0], "event.type")) != "[allowed]" || get(f[0], "labels.ratwatch_os_component_only") != "true" {
+		t.Fatalf("finding documents: %v", f)
+	}
+}

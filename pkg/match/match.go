@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -174,6 +175,7 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 		}
 	}
 	matchSockets(inv, set, tools, pidTool, pidRole, os)
+	matchServiceSockets(inv, tools, pidTool)
 	// Wire attribution by protocol is generic (RFB is RFB whichever server
 	// speaks it); when a flow's socket belongs to a process of a matched tool,
 	// that tool is the better attribution.
@@ -368,6 +370,59 @@ func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string
 			sk := s.Socket
 			t.Matches = append(t.Matches, report.Match{Kind: "socket", Role: sm.Class, NetRole: sm.NetRole, Why: why,
 				Evidence: []evidence.Evidence{{Kind: evidence.KindSocket, Scanner: "sockets", PID: s.PID, Socket: &sk, Summary: tuple(s.Socket)}}})
+		}
+	}
+}
+
+// matchServiceSockets: a tool built into the OS runs as a service in a
+// shared host process (TermService in svchost.exe), which its signature
+// cannot name. Its listening port (RDP's 3389), and connections to it, are
+// its own whoever owns them: they show the service switched on and
+// reachable, and the owning process runs it (a server). Only sockets on
+// the signature's listen ports are taken: the host process's other sockets
+// belong to the other services it hosts.
+func matchServiceSockets(inv *inventory.Inventory, tools map[string]*Tool, pidTool map[int32][]*Tool) {
+	for _, t := range tools {
+		if !t.Sig.Builtin || len(t.Services) == 0 {
+			continue
+		}
+		hosts := map[int32]bool{}
+		for _, s := range inv.Sockets {
+			if slices.Contains(pidTool[s.PID], t) {
+				continue // its own process's socket: matched already
+			}
+			p, ok := t.Sig.PortRole(s.LocalPort, s.Proto)
+			if !ok || p.Role != signature.RoleListen {
+				continue
+			}
+			sm := SockMatch{S: s, Role: RoleServer, NetRole: signature.RoleListen}
+			switch {
+			case isListen(s):
+				sm.Class = SockListening
+			case s.State == "ESTABLISHED" && s.RemoteIP != "":
+				sm.Class = SockInbound
+			default:
+				continue
+			}
+			t.Sockets = append(t.Sockets, sm)
+			sk := s.Socket
+			t.Matches = append(t.Matches, report.Match{Kind: "socket", Role: sm.Class, NetRole: sm.NetRole,
+				Why:      fmt.Sprintf("%s socket %s on %s's port, of pid %d (the service's host process)", sm.Class, tuple(s.Socket), t.Sig.Name, s.PID),
+				Evidence: []evidence.Evidence{{Kind: evidence.KindSocket, Scanner: "sockets", PID: s.PID, Socket: &sk, Summary: tuple(s.Socket)}}})
+			if s.PID == 0 || hosts[s.PID] {
+				continue
+			}
+			hosts[s.PID] = true
+			pr := inventory.Process{PID: s.PID}
+			if q := inv.ProcessByPID(s.PID); q != nil {
+				pr = *q
+			}
+			t.Processes = append(t.Processes, ProcMatch{pr, RoleServer})
+			t.Matches = append(t.Matches, report.Match{Kind: "process", Role: RoleServer,
+				Process: &report.Process{PID: pr.PID, PPID: pr.PPID, Name: pr.Name, Exe: pr.Exe, Cmdline: pr.Cmdline, User: pr.User,
+					SessionID: pr.SessionID, Started: pr.Started, SHA256: pr.SHA256},
+				Why:      fmt.Sprintf("process %s (pid %d) hosts %s: it owns a socket on its port", pr.Name, pr.PID, t.Sig.Name),
+				Evidence: []evidence.Evidence{procEvidence(pr)}})
 		}
 	}
 }

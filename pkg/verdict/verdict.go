@@ -355,10 +355,12 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	// the signature says empty_when_installed) of a tool not known to have
 	// run; and one that runs with another log, found through its
 	// configuration, leaves the default one empty (that one has lines).
-	if logLines(t) == 0 {
+	if logLines(t) == 0 && len(unparsed) == 0 {
 		var empty []string
 		for _, l := range t.Logs {
-			if !l.Shared && l.Size == 0 && l.Lines == 0 && l.Status == inventory.StatusOK && l.Parser != "wire" &&
+			// A log no parser reads, empty, was wiped the same way.
+			readOrNot := l.Status == inventory.StatusOK || l.Status == inventory.StatusUnparsed
+			if !l.Shared && l.Size == 0 && l.Lines == 0 && readOrNot && l.Parser != "wire" &&
 				(executed || !emptyWhenInstalled(t.Sig, l.Parser)) {
 				empty = append(empty, l.Path)
 			}
@@ -414,6 +416,12 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 			return report.Condition{Status: report.Unknown, Reason: reason + "; but " + gap}
 		}
 		return report.Condition{Status: report.NotMet, Reason: reason}
+	}
+	if t.Sig.Builtin && len(t.Sig.Logs) > 0 {
+		// Part of the OS (TermService): it runs at every boot, so "no sign
+		// it ran" says nothing, and only its event logs could show a session.
+		return report.Condition{Status: report.Unknown,
+			Reason: "part of the operating system, so it may have run at any time, and none of the event logs that record its sessions was found (deleted, or not in this copy): a session cannot be excluded"}
 	}
 	if !executed {
 		if len(t.Processes)+len(t.ClientExecs) > 0 {

@@ -441,7 +441,7 @@ func TestTimelineWords(t *testing.T) {
 // TestUnparsedLog (rule 11): a non-empty log no parser reads shows the tool
 // ran and leaves the session question open, also next to a log read with no
 // session in it; an incoming session in a log that was read still decides;
-// an empty one says nothing.
+// an empty one was wiped or just rotated, as a log that is read (rule 9).
 func TestUnparsedLog(t *testing.T) {
 	logmein := &signature.Signature{ID: "logmein", Name: "LogMeIn Pro", Logs: []signature.Log{{Parser: "windows-eventlog"}, {Unparsed: true}}}
 	text := inventory.LogFile{Tool: "logmein", Path: `C:\ProgramData\LogMeIn\LogMeIn.log`, Status: inventory.StatusUnparsed, Size: 5120, Modified: at("2026-11-20T09:41:07Z")}
@@ -463,8 +463,10 @@ func TestUnparsedLog(t *testing.T) {
 			"executed", report.Indeterminate, "the 1 session source(s) read show no incoming session"},
 		{"text log and the session in the event log", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{evtx, text}, Sessions: []session.Record{in}},
 			"session-past", report.Established, "1 incoming session(s) established"},
-		{"empty text log", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{empty}},
-			"present", report.NotEstablished, "no sign that it ever ran"},
+		{"empty text log (wiped, rule 9)", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{empty}},
+			"present", report.Indeterminate, `its log is empty, and the tool writes it itself when it runs (C:\ProgramData\LogMeIn\LogMeIn.log)`},
+		{"empty text log, the other one written", &match.Tool{Sig: logmein, Files: files, Logs: []inventory.LogFile{empty, text}},
+			"executed", report.Indeterminate, "wrote 1 log(s) that ratwatch has no parser for"},
 	}
 	for _, c := range cases {
 		fs, _ := decide(t, []*match.Tool{c.tool}, false, okStatuses)
@@ -518,5 +520,21 @@ func TestOSComponentPresenceOnly(t *testing.T) {
 		if v.Level != c.level || !slices.Equal(v.Tools, c.tools_) || v.RemoteControl != c.want {
 			t.Errorf("%s: host level %s tools %v %s: %s", c.name, v.Level, v.Tools, v.RemoteControl, v.Summary)
 		}
+	}
+}
+
+// TestOSComponentSwitchedOn: TermService's svchost listening on 3389 (what
+// match attributes to a builtin tool's service) is a tool reachable now:
+// counted, connected, never os_component_only.
+func TestOSComponentSwitchedOn(t *testing.T) {
+	rdp := &signature.Signature{ID: "windows-rdp", Name: "Windows Remote Desktop", Builtin: true, Logs: []signature.Log{{Parser: "windows-eventlog"}}}
+	evtx := inventory.LogFile{Tool: "windows-rdp", Parser: "windows-eventlog", Path: `C:\Windows\System32\winevt\Logs\Security.evtx`, Status: "ok", Shared: true, Lines: 4000, FirstTime: at("2026-11-01T00:00:00Z")}
+	svchost := match.ProcMatch{P: inventory.Process{PID: 1200, Name: "svchost.exe", Started: at("2026-11-20T08:00:00Z")}, Role: match.RoleServer}
+	listen := match.SockMatch{Class: match.SockListening, NetRole: "listen", S: inventory.Socket{PID: 1200, Socket: evidence.Socket{Proto: "tcp", LocalIP: "0.0.0.0", LocalPort: 3389, State: "LISTEN"}}}
+	tool := &match.Tool{Sig: rdp, Services: []inventory.Service{{Name: "TermService"}}, Processes: []match.ProcMatch{svchost}, Sockets: []match.SockMatch{listen},
+		Logs: []inventory.LogFile{evtx}, Matches: []report.Match{{Kind: "service"}, {Kind: "socket"}, {Kind: "process"}}}
+	fs, v := decide(t, []*match.Tool{tool}, true, okStatuses)
+	if fs[0].OSComponentOnly || fs[0].State != "connected" || v.Level != "connected" || !slices.Equal(v.Tools, []string{"windows-rdp"}) || fs[0].Conditions.Online.Status != report.Met {
+		t.Errorf("RDP listening: os_component_only %v state %s online %s host level %s tools %v", fs[0].OSComponentOnly, fs[0].State, fs[0].Conditions.Online.Status, v.Level, v.Tools)
 	}
 }

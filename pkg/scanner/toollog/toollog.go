@@ -142,9 +142,11 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		}
 	}
 	var inv inventory.Inventory
+	skipped := 0
 	for _, j := range jobs {
 		if j.unparsed && parsed[j.path] {
-			continue // a parser reads it after all
+			skipped++ // a parser reads it after all
+			continue
 		}
 		if ctx.Err() != nil {
 			st.Status, st.Reason = inventory.StatusPartial, "interrupted: "+ctx.Err().Error()
@@ -199,7 +201,7 @@ func (Scanner) Scan(ctx context.Context, env *scanner.Env) inventory.Inventory {
 		st.Errors = append(st.Errors, unlisted[p]+" (tool logs in it, if any, were not read)")
 		st.Unreadable++
 	}
-	st.Items = len(jobs) + len(bad) + len(unlisted) + direct
+	st.Items = len(jobs) - skipped + len(bad) + len(unlisted) + direct
 	if st.Unreadable > 0 || len(unknown) > 0 {
 		st.Status = inventory.StatusPartial
 		var why []string
