@@ -100,13 +100,7 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 			t.Processes = append(t.Processes, ProcMatch{p, role})
 			pidTool[p.PID] = append(pidTool[p.PID], t)
 			pidRole[s.ID+"\x00"+fmt.Sprint(p.PID)] = role
-			t.Matches = append(t.Matches, report.Match{
-				Kind: "process", Hits: pm.Hits, Role: role,
-				Process: &report.Process{PID: p.PID, PPID: p.PPID, Name: p.Name, Exe: p.Exe, Cmdline: p.Cmdline, User: p.User,
-					SessionID: p.SessionID, Started: p.Started, SHA256: p.SHA256},
-				Why:      fmt.Sprintf("process %s (pid %d) matches %s", p.Name, p.PID, describeHits(pm.Hits)),
-				Evidence: []evidence.Evidence{procEvidence(p)},
-			})
+			t.Matches = append(t.Matches, processMatch(p, role, pm.Hits, fmt.Sprintf("process %s (pid %d) matches %s", p.Name, p.PID, describeHits(pm.Hits))))
 		}
 	}
 	for _, p := range inv.Packages {
@@ -374,6 +368,14 @@ func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string
 	}
 }
 
+// processMatch is the match of a process tied to a tool.
+func processMatch(p inventory.Process, role string, hits []signature.Hit, why string) report.Match {
+	return report.Match{Kind: "process", Hits: hits, Role: role,
+		Process: &report.Process{PID: p.PID, PPID: p.PPID, Name: p.Name, Exe: p.Exe, Cmdline: p.Cmdline, User: p.User,
+			SessionID: p.SessionID, Started: p.Started, SHA256: p.SHA256},
+		Why: why, Evidence: []evidence.Evidence{procEvidence(p)}}
+}
+
 // matchServiceSockets: a tool built into the OS runs as a service in a
 // shared host process (TermService in svchost.exe), which its signature
 // cannot name. Its listening port (RDP's 3389), and connections to it, are
@@ -418,11 +420,7 @@ func matchServiceSockets(inv *inventory.Inventory, tools map[string]*Tool, pidTo
 				pr = *q
 			}
 			t.Processes = append(t.Processes, ProcMatch{pr, RoleServer})
-			t.Matches = append(t.Matches, report.Match{Kind: "process", Role: RoleServer,
-				Process: &report.Process{PID: pr.PID, PPID: pr.PPID, Name: pr.Name, Exe: pr.Exe, Cmdline: pr.Cmdline, User: pr.User,
-					SessionID: pr.SessionID, Started: pr.Started, SHA256: pr.SHA256},
-				Why:      fmt.Sprintf("process %s (pid %d) hosts %s: it owns a socket on its port", pr.Name, pr.PID, t.Sig.Name),
-				Evidence: []evidence.Evidence{procEvidence(pr)}})
+			t.Matches = append(t.Matches, processMatch(pr, RoleServer, nil, fmt.Sprintf("process %s (pid %d) hosts %s: it owns a socket on its port", pr.Name, pr.PID, t.Sig.Name)))
 		}
 	}
 }
