@@ -159,6 +159,12 @@ type LogFile struct {
 	Compressed string `json:"compressed,omitempty"`
 }
 
+// FileEvidence is the log file as evidence (its path, hash and last write),
+// as read by scanner.
+func (l LogFile) FileEvidence(scanner, summary string) evidence.Evidence {
+	return evidence.Evidence{Kind: evidence.KindFile, Scanner: scanner, Path: l.Path, SHA256: l.SHA256, Summary: summary, Time: l.Modified}
+}
+
 // ScannerStatus says how completely a scanner ran.
 type ScannerStatus struct {
 	Name   string   `json:"name"`

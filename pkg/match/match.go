@@ -281,15 +281,13 @@ func Match(inv *inventory.Inventory, set *signature.Set, os string) []*Tool {
 					why = fmt.Sprintf("log %s (empty)", l.Path)
 				}
 				t.Matches = append(t.Matches, report.Match{Kind: "log", Why: why,
-					Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: "tool-logs", Path: l.Path, SHA256: l.SHA256,
-						Summary: "tool log, not parsed", Time: l.Modified}}})
+					Evidence: []evidence.Evidence{l.FileEvidence("tool-logs", "tool log, not parsed")}})
 				continue
 			}
 			if (!l.Shared && l.Lines > 0) || l.Records > 0 {
 				t.Matches = append(t.Matches, report.Match{Kind: "log",
-					Why: fmt.Sprintf("%s log %s (%d lines, %d session records)", l.Parser, l.Path, l.Lines, l.Records),
-					Evidence: []evidence.Evidence{{Kind: evidence.KindFile, Scanner: l.Parser, Path: l.Path, SHA256: l.SHA256,
-						Summary: "tool log", Time: l.Modified}}})
+					Why:      fmt.Sprintf("%s log %s (%d lines, %d session records)", l.Parser, l.Path, l.Lines, l.Records),
+					Evidence: []evidence.Evidence{l.FileEvidence(l.Parser, "tool log")}})
 			}
 		}
 	}
@@ -361,11 +359,16 @@ func matchSockets(inv *inventory.Inventory, set *signature.Set, tools map[string
 			if os == "windows" && s.Proto == "udp" {
 				why += "; Windows reports no remote address for UDP sockets, so a UDP peer is not visible here"
 			}
-			sk := s.Socket
 			t.Matches = append(t.Matches, report.Match{Kind: "socket", Role: sm.Class, NetRole: sm.NetRole, Why: why,
-				Evidence: []evidence.Evidence{{Kind: evidence.KindSocket, Scanner: "sockets", PID: s.PID, Socket: &sk, Summary: tuple(s.Socket)}}})
+				Evidence: []evidence.Evidence{SocketEvidence(s)}})
 		}
 	}
+}
+
+// SocketEvidence is a socket of the socket table as evidence.
+func SocketEvidence(s inventory.Socket) evidence.Evidence {
+	sk := s.Socket
+	return evidence.Evidence{Kind: evidence.KindSocket, Scanner: "sockets", PID: s.PID, Socket: &sk, Summary: tuple(sk)}
 }
 
 // processMatch is the match of a process tied to a tool.
@@ -407,10 +410,9 @@ func matchServiceSockets(inv *inventory.Inventory, tools map[string]*Tool, pidTo
 				continue
 			}
 			t.Sockets = append(t.Sockets, sm)
-			sk := s.Socket
 			t.Matches = append(t.Matches, report.Match{Kind: "socket", Role: sm.Class, NetRole: sm.NetRole,
 				Why:      fmt.Sprintf("%s socket %s on %s's port, of pid %d (the service's host process)", sm.Class, tuple(s.Socket), t.Sig.Name, s.PID),
-				Evidence: []evidence.Evidence{{Kind: evidence.KindSocket, Scanner: "sockets", PID: s.PID, Socket: &sk, Summary: tuple(s.Socket)}}})
+				Evidence: []evidence.Evidence{SocketEvidence(s)}})
 			if s.PID == 0 || hosts[s.PID] {
 				continue
 			}

@@ -257,8 +257,7 @@ func condOnline(t *match.Tool, servers []match.ProcMatch, listening, inbound, ou
 		var ev []evidence.Evidence
 		var parts []string
 		for _, sm := range all {
-			sk := sm.S.Socket
-			ev = append(ev, evidence.Evidence{Kind: evidence.KindSocket, Scanner: "sockets", PID: sm.S.PID, Socket: &sk, Summary: match.Tuple(sk)})
+			ev = append(ev, match.SocketEvidence(sm.S))
 		}
 		if len(listening) > 0 {
 			parts = append(parts, fmt.Sprintf("listening on %d socket(s)", len(listening)))
@@ -329,8 +328,7 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	if len(inbound) > 0 {
 		ev := []evidence.Evidence{}
 		for _, sm := range inbound {
-			sk := sm.S.Socket
-			ev = append(ev, evidence.Evidence{Kind: evidence.KindSocket, Scanner: "sockets", PID: sm.S.PID, Socket: &sk, Summary: match.Tuple(sk)})
+			ev = append(ev, match.SocketEvidence(sm.S))
 		}
 		why := "an inbound connection is open but no log shows that it authenticated"
 		if len(f.Attempts) > 0 {
@@ -390,8 +388,7 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		var ev []evidence.Evidence
 		var what []string
 		for _, l := range unparsed {
-			ev = append(ev, evidence.Evidence{Kind: evidence.KindFile, Scanner: "tool-logs", Path: l.Path, SHA256: l.SHA256,
-				Summary: "tool log, not parsed", Time: l.Modified})
+			ev = append(ev, l.FileEvidence("tool-logs", "tool log, not parsed"))
 			w := fmt.Sprintf("%s, %d bytes", l.Path, l.Size)
 			if l.Modified != nil {
 				w += ", last written " + l.Modified.Format(time.RFC3339)
@@ -501,13 +498,10 @@ func emptyWhenInstalled(sig *signature.Signature, parser string) bool {
 // lines as they start, so those logs were rotated, cut or restored).
 // Sessions of that run cannot be excluded.
 func coverageGap(t *match.Tool) string {
-	var first, last *time.Time
+	var first *time.Time
 	for _, l := range t.Logs {
 		if l.FirstTime != nil && (first == nil || l.FirstTime.Before(*first)) {
 			first = l.FirstTime
-		}
-		if l.LastTime != nil && (last == nil || l.LastTime.After(*last)) {
-			last = l.LastTime
 		}
 	}
 	if first == nil {
@@ -529,7 +523,7 @@ func coverageGap(t *match.Tool) string {
 	if len(own) == 0 {
 		return ""
 	}
-	first, last = own[0].FirstTime, own[0].LastTime
+	first, last := own[0].FirstTime, own[0].LastTime
 	for _, l := range own[1:] {
 		if l.FirstTime.Before(*first) {
 			first = l.FirstTime
