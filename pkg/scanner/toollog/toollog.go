@@ -453,8 +453,13 @@ func fromArgument(env *scanner.Env, p string) (jobs []job, unknown []string, bad
 	} else {
 		files = []string{env.Source.HostPath(p)}
 	}
+	ups := unparsedPaths(env)
 	for _, f := range files {
 		j, ok, err := chooseParser(env, f)
+		if err == nil && !ok {
+			// No parser's: perhaps a tool's log that none reads.
+			j, ok = unparsedByPath(ups, f)
+		}
 		switch {
 		case err != nil:
 			unreadable(f, err.Error())
@@ -530,9 +535,6 @@ func chooseParser(env *scanner.Env, hostPath string) (job, bool, error) {
 			return job{path: hostPath, parser: p.Name(), tool: p.Tool(), found: "argument (content)"}, true, nil
 		}
 	}
-	if j, ok := unparsedByPath(env, hostPath); ok {
-		return j, true, nil
-	}
 	return job{}, false, nil
 }
 
@@ -545,13 +547,19 @@ var fixedFolders = map[string]string{
 	"{temp}": "AppData/Local/Temp", "{home}": "",
 }
 
-// unparsedByPath finds the unparsed log entry (a log of a tool that no
-// parser reads) whose path the end of hostPath matches, folder by folder
-// and without regard to case: a collected C\ProgramData\LogMeIn\LogMeIn.log
-// is LogMeIn's. A name alone (log.txt, *.log) is never enough: at least one
-// folder must match as well.
-func unparsedByPath(env *scanner.Env, hostPath string) (job, bool) {
-	have := strings.Split(strings.ToLower(filepath.ToSlash(hostPath)), "/")
+// unparsedPath is a path of an unparsed log entry (a log of a tool that no
+// parser reads) as the folders a collected copy holds: lower case, the
+// placeholders read as their folders.
+type unparsedPath struct {
+	tool  string
+	parts []string
+}
+
+// unparsedPaths lists the unparsed log paths of every signature with at
+// least one folder besides the name: a name alone (log.txt, *.log) is never
+// enough.
+func unparsedPaths(env *scanner.Env) []unparsedPath {
+	var out []unparsedPath
 	for _, sig := range env.Signatures.Signatures {
 		for _, l := range sig.Logs {
 			if !l.Unparsed {
@@ -563,23 +571,35 @@ func unparsedByPath(env *scanner.Env, hostPath string) (job, bool) {
 					for k, v := range fixedFolders {
 						p = strings.ReplaceAll(p, k, strings.ToLower(v))
 					}
-					want := strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
-					if len(want) < 2 || len(want) > len(have) {
-						continue
-					}
-					tail := have[len(have)-len(want):]
-					ok := true
-					for i := range want {
-						if m, _ := path.Match(want[i], tail[i]); !m {
-							ok = false
-							break
-						}
-					}
-					if ok {
-						return job{path: hostPath, tool: sig.ID, found: "argument (path of signature " + sig.ID + " logs, no parser)", unparsed: true}, true
+					if parts := strings.FieldsFunc(p, func(r rune) bool { return r == '/' }); len(parts) >= 2 {
+						out = append(out, unparsedPath{sig.ID, parts})
 					}
 				}
 			}
+		}
+	}
+	return out
+}
+
+// unparsedByPath finds the unparsed log path that the end of hostPath
+// matches, folder by folder and without regard to case: a collected
+// C\ProgramData\LogMeIn\LogMeIn.log is LogMeIn's.
+func unparsedByPath(ups []unparsedPath, hostPath string) (job, bool) {
+	have := strings.Split(strings.ToLower(filepath.ToSlash(hostPath)), "/")
+	for _, up := range ups {
+		if len(up.parts) > len(have) {
+			continue
+		}
+		tail := have[len(have)-len(up.parts):]
+		ok := true
+		for i := range up.parts {
+			if m, _ := path.Match(up.parts[i], tail[i]); !m {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return job{path: hostPath, tool: up.tool, found: "argument (path of signature " + up.tool + " logs, no parser)", unparsed: true}, true
 		}
 	}
 	return job{}, false
