@@ -1826,3 +1826,81 @@ func TestOSComponentOnlyImage(t *testing.T) {
 		t.Errorf("no RDP event log: os_component_only %v verdict %s exit %d: %s", f.OSComponentOnly, f.Verdict, code, f.VerdictReason)
 	}
 }
+
+// clearedXML is record 505853 of velociraptor_RDPAuth_Security.evtx — the
+// Security log's 1102 ("the audit log was cleared", its first record) —
+// written out as Event Viewer exports it, with no other record after it.
+const clearedXML = `<?xml version="1.0" encoding="utf-8"?>
+<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Eventlog" Guid="{fc65ddd8-d6ef-4962-83d5-6e5cfe9ce148}"/><EventID>1102</EventID><Version>0</Version><Level>4</Level><Task>104</Task><Opcode>0</Opcode><Keywords>0x4020000000000000</Keywords><TimeCreated SystemTime="2021-02-12T12:32:35.1476848Z"/><EventRecordID>505853</EventRecordID><Correlation/><Execution ProcessID="292" ThreadID="1172"/><Channel>Security</Channel><Computer>dc.windomain.local</Computer><Security/></System><UserData><LogFileCleared xmlns="http://manifests.microsoft.com/win/2004/08/windows/eventlog"><SubjectUserSid>S-1-5-21-3648566514-1342408385-4134854909-1000</SubjectUserSid><SubjectUserName>vagrant</SubjectUserName><SubjectDomainName>WINDOMAIN</SubjectDomainName><SubjectLogonId>0x1febb0</SubjectLogonId></LogFileCleared></UserData></Event></Events>
+`
+
+// TestClearedSecurityLog (rule 13): a Windows image whose Security log was
+// cleared. With the real log (cleared at 12:32:35, the RDP logon at
+// 12:34:28 after it) the session stands and the clear is on the timeline;
+// with nothing after the clear, RDP's session question is unknown (exit 2),
+// not "part of the operating system". The cleared log handed over alone
+// leaves the host verdict indeterminate.
+func TestClearedSecurityLog(t *testing.T) {
+	const when = "the Security log was cleared at 2021-02-12T12:32:35Z by WINDOMAIN\\vagrant (record 505853 of "
+	image := func(security func(dst string)) string {
+		root := t.TempDir()
+		cfg := filepath.Join(root, "Windows/System32/config")
+		if err := os.MkdirAll(cfg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		logs := filepath.Join(root, "Windows/System32/winevt/Logs")
+		place(t, filepath.Join(sharedDir(t), "samples/rdp/ezmaps_LocalSessionManager_21.xml"),
+			filepath.Join(logs, "Microsoft-Windows-TerminalServices-LocalSessionManager%4Operational.evtx"))
+		security(filepath.Join(logs, "Security.evtx"))
+		hivetest.Build(t, filepath.Join(cfg, "SYSTEM"),
+			hivetest.Key{Path: "Select", Values: [][2]string{{"Current", "dword:0x1"}}},
+			hivetest.Key{Path: `ControlSet001\Services\TermService`, Values: [][2]string{{"DisplayName", "string:Remote Desktop Services"},
+				{"ImagePath", `expandstring:%SystemRoot%\System32\svchost.exe -k NetworkService`}, {"Start", "dword:0x3"}, {"Type", "dword:0x20"}}})
+		return root
+	}
+	real := func(dst string) {
+		place(t, filepath.Join(sharedDir(t), "samples/rdp/velociraptor_RDPAuth_Security.evtx"), dst)
+	}
+	r, code := scan(t, "scan", "--root", image(real), "--os", "windows")
+	f := finding(t, r, "windows-rdp")
+	if f.Verdict != report.Established || code != 3 || len(f.Incoming) != 1 {
+		t.Fatalf("real Security log: verdict %s exit %d, %d incoming: %s", f.Verdict, code, len(f.Incoming), f.VerdictReason)
+	}
+	var cleared []session.Clear
+	for _, l := range r.Logs {
+		if filepath.Base(l.Path) == "Security.evtx" {
+			cleared = append(cleared, l.Cleared...)
+		}
+	}
+	if len(cleared) != 1 || cleared[0].Evidence.RecordID != 505853 || cleared[0].Evidence.SHA256 == "" || cleared[0].User != `WINDOMAIN\vagrant` {
+		t.Errorf("logs[].cleared %+v", cleared)
+	}
+	var onTimeline bool
+	for _, e := range f.Timeline {
+		if e.Event == "log-cleared" && e.Time.Format(time.RFC3339Nano) == "2021-02-12T12:32:35.1476848Z" && filepath.Base(e.Source) == "Security.evtx" {
+			onTimeline = true
+		}
+	}
+	if !onTimeline {
+		t.Errorf("no log-cleared event in %+v", f.Timeline)
+	}
+
+	onlyClear := func(dst string) {
+		if err := os.WriteFile(dst, []byte(clearedXML), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, code = scan(t, "scan", "--root", image(onlyClear), "--os", "windows")
+	f = finding(t, r, "windows-rdp")
+	if f.Verdict != report.Indeterminate || f.OSComponentOnly || code != 2 || !strings.Contains(f.Conditions.Session.Reason, when) ||
+		len(f.Conditions.Session.Evidence) != 1 || f.Conditions.Session.Evidence[0].RecordID != 505853 {
+		t.Errorf("cleared, nothing after: verdict %s os_component_only %v exit %d: %s", f.Verdict, f.OSComponentOnly, code, f.Conditions.Session.Reason)
+	}
+
+	p := filepath.Join(t.TempDir(), "Security.xml")
+	onlyClear(p)
+	r, code = scan(t, "logs", p)
+	if code != 2 || r.Verdict.RemoteControl != report.Indeterminate || !strings.Contains(r.Verdict.Summary, when+p+")") {
+		t.Errorf("logs on the cleared log alone: exit %d %s: %s", code, r.Verdict.RemoteControl, r.Verdict.Summary)
+	}
+}

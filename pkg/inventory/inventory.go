@@ -157,6 +157,23 @@ type LogFile struct {
 	// evidence's line numbers and offsets are in the decompressed text;
 	// sha256 and size are the file's own.
 	Compressed string `json:"compressed,omitempty"`
+	// Cleared lists the records in this log saying that a log was cleared
+	// (Security 1102, System 104): what the cleared log held before is gone.
+	Cleared []session.Clear `json:"cleared,omitempty"`
+}
+
+// Cleared is every "log cleared" record in the logs read, once each (an
+// event log read for several tools is listed once per tool).
+func (inv *Inventory) Cleared() []session.Clear {
+	var out []session.Clear
+	seen := map[string]bool{}
+	for _, l := range inv.Logs {
+		if len(l.Cleared) > 0 && !seen[l.Path] {
+			seen[l.Path] = true
+			out = append(out, l.Cleared...)
+		}
+	}
+	return out
 }
 
 // FileEvidence is the log file as evidence (its path, hash and last write),

@@ -14,7 +14,7 @@ import (
 )
 
 // SchemaVersion of the JSON document.
-const SchemaVersion = "1.0.5"
+const SchemaVersion = "1.0.6"
 
 // Report is one scan's result.
 type Report struct {
@@ -256,7 +256,7 @@ type Suppressed struct {
 // TimelineEvent is one dated event in a finding's history.
 type TimelineEvent struct {
 	Time   time.Time `json:"time"`
-	Event  string    `json:"event"` // installed, process-start, executed, log-written, session-start/-end, outgoing-start/-end, undirected-start/-end, attempt, transfer
+	Event  string    `json:"event"` // installed, process-start, executed, log-written, log-cleared, session-start/-end, outgoing-start/-end, undirected-start/-end, attempt, transfer
 	Detail string    `json:"detail"`
 	Source string    `json:"source,omitempty"`
 }

@@ -189,3 +189,19 @@ func (r *Record) IsSession() bool { return r.Outcome == Established }
 
 // T returns a pointer to a UTC copy of t (helper for parsers).
 func T(t time.Time) *time.Time { u := t.UTC(); return &u }
+
+// Clear is an event log's record that a log was cleared (Security 1102,
+// System 104): the cleared log's records from before Time are gone, and
+// with them any session they held.
+type Clear struct {
+	// Channel is the log that was cleared ("Security",
+	// "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational").
+	Channel string     `json:"channel"`
+	Time    *time.Time `json:"time,omitempty"`
+	// User is who cleared it (DOMAIN\name), when the record says.
+	User     string            `json:"user,omitempty"`
+	Evidence evidence.Evidence `json:"evidence"`
+	// Own: the record is in the log that was cleared (1102 is that log's
+	// first record after the clear); else it names another log (104).
+	Own bool `json:"-"`
+}

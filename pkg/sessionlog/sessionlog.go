@@ -34,6 +34,8 @@ type Result struct {
 	FirstTime, LastTime *time.Time
 	// Errors are problems that did not stop parsing (bad line, bad record).
 	Errors []ParseError
+	// Cleared lists the records saying a log was cleared (event logs).
+	Cleared []session.Clear
 }
 
 // ParseError locates a problem in the file.

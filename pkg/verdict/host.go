@@ -232,5 +232,10 @@ func unreadHandedOver(c Context) string {
 			parts = append(parts, fmt.Sprintf("%s was read only in part (%s): a session in the rest cannot be excluded", st.Name, st.Reason))
 		}
 	}
+	// Rule 13: a log handed over that was cleared lost what it held
+	// before, whichever tool's records it held.
+	if len(c.Cleared) > 0 {
+		parts = append(parts, clearsSaid(c.Cleared))
+	}
 	return strings.Join(parts, "; ")
 }

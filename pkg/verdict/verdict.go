@@ -36,6 +36,9 @@ type Context struct {
 	// Capture: the evidence is packet captures only (pcap, capture): what
 	// is missing is said in a capture's words.
 	Capture bool
+	// Cleared: every record read that says a log was cleared (rule 13), in
+	// whichever file it was found (System 104 names another log).
+	Cleared []session.Clear
 }
 
 func (c Context) status(name string) (inventory.ScannerStatus, bool) {
@@ -192,7 +195,7 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 		f.Verdict = report.Indeterminate
 	}
 	f.VerdictReason = f.Conditions.Session.Reason
-	f.Timeline = timeline(t, f)
+	f.Timeline = timeline(t, f, clearsOf(t, c.Cleared))
 	if t.Sig.Builtin && f.Verdict == report.NotEstablished && osPresenceOnly(f) {
 		f.OSComponentOnly = true
 		f.VerdictReason = "part of the operating system, and nothing but its presence (" + matchKinds(f) + ") was found: not counted as a tool found; " + f.VerdictReason
@@ -375,6 +378,9 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 	if len(cut) > 0 {
 		return report.Condition{Status: report.Unknown,
 			Reason: fmt.Sprintf("%d log(s) could be read only in part (%s): a session in the part not read cannot be excluded", len(cut), strings.Join(cut[:min(len(cut), 3)], "; "))}
+	}
+	if cl := clearsOf(t, c.Cleared); len(cl) > 0 {
+		return report.Condition{Status: report.Unknown, Evidence: clearEvidence(cl), Reason: clearedReason(cl)}
 	}
 	if n := countUnlogged(f.Attempts); n > 0 {
 		if onlyWire(f.Attempts) {
@@ -721,7 +727,7 @@ func logLines(t *match.Tool) int {
 	return n
 }
 
-func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
+func timeline(t *match.Tool, f report.Finding, cleared []session.Clear) []report.TimelineEvent {
 	var ev []report.TimelineEvent
 	if n := 2*(len(f.Incoming)+len(f.Outgoing)+len(f.Undirected)) + len(f.Attempts); n > 0 {
 		ev = make([]report.TimelineEvent, 0, n+len(t.Processes)+len(t.Packages))
@@ -744,6 +750,9 @@ func timeline(t *match.Tool, f report.Finding) []report.TimelineEvent {
 	}
 	for _, l := range unparsedLogs(t) {
 		add(l.Modified, "log-written", "last write to a log ratwatch does not parse", l.Path)
+	}
+	for _, cl := range cleared {
+		add(cl.Time, "log-cleared", clearWords(cl, false), cl.Evidence.Path)
 	}
 	// The events of sessions below are those report.TimelineEvent.OfSession
 	// names (NDJSON leaves them to the session lines).

@@ -538,3 +538,78 @@ func TestOSComponentSwitchedOn(t *testing.T) {
 		t.Errorf("RDP listening: os_component_only %v state %s online %s host level %s tools %v", fs[0].OSComponentOnly, fs[0].State, fs[0].Conditions.Online.Status, v.Level, v.Tools)
 	}
 }
+
+// TestClearedLog (rule 13): a cleared log lost what it held before. The
+// Security log's own 1102, or a System 104 naming one of the tool's logs,
+// makes the session question unknown when nothing read shows an incoming
+// session; a session found stands; a clear of another tool's log, or of a
+// log the tool does not read, changes nothing.
+func TestClearedLog(t *testing.T) {
+	rdp := &signature.Signature{ID: "windows-rdp", Name: "Windows Remote Desktop", Builtin: true, Logs: []signature.Log{{Parser: "windows-eventlog"}}}
+	secPath := `C:\Windows\System32\winevt\Logs\Security.evtx`
+	lsmPath := `C:\Windows\System32\winevt\Logs\Microsoft-Windows-TerminalServices-LocalSessionManager%4Operational.evtx`
+	sysPath := `C:\Windows\System32\winevt\Logs\System.evtx`
+	own := session.Clear{Channel: "Security", Time: at("2026-11-20T09:00:00Z"), User: `PC01\victim`, Own: true,
+		Evidence: evidence.Evidence{Kind: evidence.KindRecord, Path: secPath, RecordID: 1}}
+	sec := inventory.LogFile{Tool: "windows-rdp", Parser: "windows-eventlog", Path: secPath, Status: "ok", Shared: true, Lines: 40, Cleared: []session.Clear{own}}
+	lsm := inventory.LogFile{Tool: "windows-rdp", Parser: "windows-eventlog", Path: lsmPath, Status: "ok", Shared: true, Lines: 12}
+	named := session.Clear{Channel: "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", Time: at("2026-11-20T09:01:00Z"),
+		Evidence: evidence.Evidence{Kind: evidence.KindRecord, Path: sysPath, RecordID: 4711}}
+	app := session.Clear{Channel: "Application", Time: at("2026-11-20T09:02:00Z"), Evidence: evidence.Evidence{Kind: evidence.KindRecord, Path: sysPath, RecordID: 4712}}
+	in := rec(session.Established, session.Incoming, "2026-11-20T09:12:44Z", "2026-11-20T09:40:59Z", "198.51.100.9", 0)
+	in.Tool = "windows-rdp"
+	svc := []report.Match{{Kind: "service", Why: "service TermService"}}
+	clean := sec
+	clean.Cleared = nil
+	cases := []struct {
+		name     string
+		tool     *match.Tool
+		cleared  []session.Clear
+		want     string
+		words    string
+		timeline int
+	}{
+		{"Security cleared (its own 1102)", &match.Tool{Sig: rdp, Matches: svc, Logs: []inventory.LogFile{sec, lsm}}, []session.Clear{own},
+			report.Indeterminate, `the Security log was cleared at 2026-11-20T09:00:00Z by PC01\victim (record 1 of ` + secPath + `): what the cleared log held before is gone, so a session before then cannot be excluded`, 1},
+		{"LSM cleared (System 104)", &match.Tool{Sig: rdp, Matches: svc, Logs: []inventory.LogFile{clean, lsm}}, []session.Clear{named, app},
+			report.Indeterminate, "the Microsoft-Windows-TerminalServices-LocalSessionManager/Operational log was cleared at 2026-11-20T09:01:00Z (record 4711 of " + sysPath + ")", 1},
+		{"Application cleared: not a log of RDP", &match.Tool{Sig: rdp, Matches: svc, Logs: []inventory.LogFile{clean, lsm}}, []session.Clear{app},
+			report.NotEstablished, "2 session source(s) read", 0},
+		{"cleared, and a session after it", &match.Tool{Sig: rdp, Matches: svc, Logs: []inventory.LogFile{sec, lsm}, Sessions: []session.Record{in}}, []session.Clear{own},
+			report.Established, "1 incoming session(s) established", 3},
+	}
+	for _, c := range cases {
+		fs, v := Decide([]*match.Tool{c.tool}, Context{Statuses: okStatuses, Cleared: c.cleared})
+		f := fs[0]
+		if f.Verdict != c.want || !strings.Contains(f.Conditions.Session.Reason, c.words) {
+			t.Errorf("%s: verdict %s: %s", c.name, f.Verdict, f.Conditions.Session.Reason)
+		}
+		if f.OSComponentOnly != (c.want == report.NotEstablished) || (v.RemoteControl == report.NotEstablished) != (c.want == report.NotEstablished) {
+			t.Errorf("%s: os component only %v, host %s", c.name, f.OSComponentOnly, v.RemoteControl)
+		}
+		if len(f.Timeline) != c.timeline {
+			t.Errorf("%s: timeline %+v", c.name, f.Timeline)
+		}
+		for _, e := range f.Timeline {
+			if e.Event == "log-cleared" && (e.Source == "" || !strings.Contains(e.Detail, "log was cleared")) {
+				t.Errorf("%s: %+v", c.name, e)
+			}
+		}
+	}
+}
+
+// TestClearedHandedOver (rule 13): of the files handed over, one that was
+// cleared leaves the host verdict indeterminate when nothing shows a
+// session, even with no tool found in it (its 1102 is its only record).
+func TestClearedHandedOver(t *testing.T) {
+	cl := session.Clear{Channel: "Security", Time: at("2021-02-12T12:32:35Z"), User: `WINDOMAIN\vagrant`, Own: true,
+		Evidence: evidence.Evidence{Kind: evidence.KindRecord, Path: "sec.evtx", RecordID: 505853}}
+	_, v := Decide(nil, Context{HandedOver: true, Statuses: []inventory.ScannerStatus{{Name: "tool-logs", Status: "ok", Items: 1}}, Cleared: []session.Clear{cl}})
+	if v.RemoteControl != report.Indeterminate || !strings.Contains(v.Summary, `the Security log was cleared at 2021-02-12T12:32:35Z by WINDOMAIN\vagrant (record 505853 of sec.evtx)`) {
+		t.Fatalf("%s: %s", v.RemoteControl, v.Summary)
+	}
+	_, v = Decide(nil, Context{HandedOver: true, Statuses: []inventory.ScannerStatus{{Name: "tool-logs", Status: "ok", Items: 1}}})
+	if v.RemoteControl != report.NotEstablished {
+		t.Fatalf("not cleared: %s", v.RemoteControl)
+	}
+}

@@ -704,6 +704,12 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 			}
 		}
 	}
+	lf.Cleared = res.Cleared
+	for k := range lf.Cleared {
+		if e := &lf.Cleared[k].Evidence; e.Path == j.path && e.SHA256 == "" {
+			e.SHA256 = lf.SHA256
+		}
+	}
 	lf.Records = len(recs)
 	if lf.Tool == "" && len(recs) > 0 {
 		lf.Tool = recs[0].Tool

@@ -19,6 +19,7 @@ const (
 	srcSplashtop
 	srcCRD
 	srcLogMeIn
+	srcEventlog // the event log service itself: a log was cleared
 )
 
 const (
@@ -28,6 +29,7 @@ const (
 	provRdpCore   = "microsoft-windows-remotedesktopservices-rdpcorets"
 	provSplashtop = "splashtop-splashtop streamer-remote session"
 	chanSplashtop = "splashtop-splashtop streamer-remote session/operational"
+	provEventlog  = "microsoft-windows-eventlog"
 )
 
 func sourceOf(e *event) src {
@@ -51,6 +53,8 @@ func sourceOf(e *event) src {
 		return srcCRD
 	case pv == "logmein":
 		return srcLogMeIn
+	case pv == provEventlog:
+		return srcEventlog
 	}
 	return srcNone
 }
@@ -74,6 +78,9 @@ var relevantIDs = map[src]map[uint32]bool{
 	srcSplashtop:     ids(1000, 1001, 1100, 1101),
 	srcCRD:           ids(1, 2, 3, 4),
 	srcLogMeIn:       ids(102, 202, 205),
+	// 1102: the Security log was cleared (written into it as its first
+	// record); 104: another log was cleared (written to System).
+	srcEventlog: ids(1102, 104),
 }
 
 // anyRelevantID is the union of relevantIDs: most records are dropped on
@@ -120,6 +127,7 @@ const (
 	aLMILogon
 	aLMIStart
 	aLMIEnd
+	aLogCleared
 )
 
 // remoteAddr reports whether s is an IP address that is not loopback or
@@ -219,6 +227,8 @@ func classify(e *event) action {
 		}
 	case srcLogMeIn:
 		return classifyLogMeIn(e)
+	case srcEventlog:
+		return aLogCleared
 	case srcCRD:
 		switch e.ID {
 		case 1:

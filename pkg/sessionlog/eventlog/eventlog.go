@@ -29,9 +29,12 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 )
@@ -105,8 +108,9 @@ func (p *Parser) Parse(in sessionlog.Input) (sessionlog.Result, error) {
 			return sessionlog.Result{}, err
 		}
 	}
+	recs := c.join() // first: it fills c.res.Cleared
 	res := c.res
-	res.Sessions = c.join()
+	res.Sessions = recs
 	return res, nil
 }
 
@@ -164,9 +168,17 @@ func (c *collector) keep(e *event) {
 	c.events = append(c.events, e)
 }
 
-// join turns the retained events into session records.
+// join turns the retained events into session records (and the records of
+// a log cleared into res.Cleared).
 func (c *collector) join() []session.Record {
-	evs := c.events
+	evs := c.events[:0:0]
+	for _, e := range c.events {
+		if e.act == aLogCleared {
+			c.res.Cleared = append(c.res.Cleared, c.cleared(e))
+			continue
+		}
+		evs = append(evs, e)
+	}
 	sort.SliceStable(evs, func(i, j int) bool {
 		a, b := evs[i], evs[j]
 		if a.Time.IsZero() != b.Time.IsZero() {
@@ -182,6 +194,28 @@ func (c *collector) join() []session.Record {
 		j.handle(e)
 	}
 	return j.finish()
+}
+
+// cleared reads a "log cleared" record: Security 1102 is written into the
+// log that was cleared, System 104 names the cleared log in its Channel.
+func (c *collector) cleared(e *event) session.Clear {
+	ch := e.get("Channel")
+	if e.ID == 1102 || ch == "" {
+		ch = e.Channel
+	}
+	if ch == "" && e.ID == 1102 {
+		ch = "Security"
+	}
+	user := e.get("SubjectUserName")
+	if d := e.get("SubjectDomainName"); d != "" && user != "" {
+		user = d + `\` + user
+	}
+	ev := evidence.Evidence{Kind: evidence.KindRecord, Scanner: Name, Path: c.path, Offset: e.Offset, Line: e.Line,
+		RecordID: e.RecordID, Summary: fmt.Sprintf("%s %d: the %s log was cleared", e.source(), e.ID, ch), Raw: e.raw(), Time: session.T(e.Time)}
+	if e.Time.IsZero() {
+		ev.Time = nil
+	}
+	return session.Clear{Channel: ch, Time: ev.Time, User: user, Evidence: ev, Own: strings.EqualFold(ch, e.Channel)}
 }
 
 // ErrNotEventLog is returned by Parse for input that is neither format.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/Velocidex/ordereddict"
+	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/session"
 	"github.com/ratwatch/ratwatch/pkg/sessionlog"
 )
@@ -94,6 +95,20 @@ func TestVelociraptorSecurity(t *testing.T) {
 		if !strings.Contains(raw, s) {
 			t.Errorf("raw %q lacks %q", raw, s)
 		}
+	}
+	// Record 505853, the log's first: 1102 from Microsoft-Windows-Eventlog,
+	// LogFileCleared by WINDOMAIN\vagrant (logon 0x1febb0) at
+	// 2021-02-12 12:32:35.1476848 UTC, two minutes before the RDP logon.
+	if len(res.Cleared) != 1 {
+		t.Fatalf("cleared %+v, want the one 1102", res.Cleared)
+	}
+	cl := res.Cleared[0]
+	if cl.Channel != "Security" || cl.User != `WINDOMAIN\vagrant` || cl.Time == nil || cl.Time.Format(time.RFC3339Nano) != "2021-02-12T12:32:35.1476848Z" ||
+		cl.Evidence.RecordID != 505853 || cl.Evidence.Path != p || cl.Evidence.Kind != evidence.KindRecord {
+		t.Errorf("cleared %+v", cl)
+	}
+	if !strings.Contains(cl.Evidence.Raw, "SubjectLogonId=0x1febb0") {
+		t.Errorf("raw %q", cl.Evidence.Raw)
 	}
 }
 
@@ -256,8 +271,8 @@ func TestEvtxAttackRdpCore104(t *testing.T) {
 	// their Client Info, with no address and no logon result in this log —
 	// attempts whose outcome is not logged, the first at 19:47:00.719125 on
 	// 2020-07-09 (record 1129), MSEDGEWIN10.
-	if res.Lines != 21 || len(res.Errors) != 0 || len(res.Sessions) != 21 {
-		t.Fatalf("lines %d errors %v sessions %d", res.Lines, res.Errors, len(res.Sessions))
+	if res.Lines != 21 || len(res.Errors) != 0 || len(res.Sessions) != 21 || len(res.Cleared) != 0 {
+		t.Fatalf("lines %d errors %v sessions %d cleared %d", res.Lines, res.Errors, len(res.Sessions), len(res.Cleared))
 	}
 	for _, r := range res.Sessions {
 		if r.Outcome != session.AttemptOnly || !r.OutcomeUnlogged || r.RemoteIP != "" || r.Host != "MSEDGEWIN10" || len(r.Evidence) != 1 {

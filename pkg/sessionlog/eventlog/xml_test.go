@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ratwatch/ratwatch/pkg/sessionlog/internal/logtest"
 )
@@ -415,4 +416,35 @@ func TestSyntheticScreenConnectText(t *testing.T) {
 		xfers: []string{"to_host a.exe", "to_host b.txt"},
 		notes: []string{"Executed command of length 42", "action 'Upload'"},
 	}}, 0)
+}
+
+// SYNTHETIC (no public sample of System 104; the shape is Microsoft's
+// Microsoft-Windows-Eventlog manifest: UserData/LogFileCleared with
+// SubjectUserName, SubjectDomainName, Channel, BackupPath, as the real 1102
+// in velociraptor_RDPAuth_Security.evtx has it without Channel): System 104
+// names the log that was cleared; Security 1102 is the cleared log's own
+// first record; RdpCoreTS 104 (a client's time zone) is no clear at all.
+func TestSyntheticLogCleared(t *testing.T) {
+	const pvEv = "Microsoft-Windows-Eventlog"
+	data := export(
+		xev{pvEv, "System", "PC01", 104, 4711, "2024-03-05T14:20:00.1234567Z", nil, [][2]string{
+			{"SubjectUserName", "victim"}, {"SubjectDomainName", "PC01"}, {"Channel", chLSM}, {"BackupPath", ""}}},
+		xev{pvEv, chSec, "PC01", 1102, 1, "2024-03-05T14:20:01Z", nil, [][2]string{
+			{"SubjectUserSid", "S-1-5-21-1-2-3-1001"}, {"SubjectUserName", "victim"}, {"SubjectDomainName", "PC01"}, {"SubjectLogonId", "0x3e7"}}},
+		xev{pvRdp, chRdp, "PC01", 104, 903, "2024-03-05T14:21:00Z", [][2]string{{"TimezoneBiasHour", "[1]"}}, nil},
+	)
+	res := parseBytes(t, "export.xml", data)
+	if res.Lines != 3 || len(res.Errors) != 0 || len(res.Cleared) != 2 {
+		t.Fatalf("lines %d errors %v cleared %+v", res.Lines, res.Errors, res.Cleared)
+	}
+	want := []struct{ ch, at string }{{chLSM, "2024-03-05T14:20:00.1234567Z"}, {"Security", "2024-03-05T14:20:01Z"}}
+	for i, w := range want {
+		c := res.Cleared[i]
+		if c.Channel != w.ch || c.Time == nil || c.Time.Format(time.RFC3339Nano) != w.at || c.User != `PC01\victim` || c.Evidence.Line == 0 {
+			t.Errorf("clear %d: %+v, want %s at %s", i, c, w.ch, w.at)
+		}
+	}
+	if res.Cleared[0].Evidence.RecordID != 4711 || res.Cleared[1].Evidence.RecordID != 1 {
+		t.Errorf("record ids %d %d", res.Cleared[0].Evidence.RecordID, res.Cleared[1].Evidence.RecordID)
+	}
 }

@@ -1,0 +1,94 @@
+package verdict
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ratwatch/ratwatch/pkg/evidence"
+	"github.com/ratwatch/ratwatch/pkg/match"
+	"github.com/ratwatch/ratwatch/pkg/session"
+)
+
+// Rule 13: a log that was cleared lost what it held before the clear, and
+// any session in it. Windows writes the clear down: Security 1102 as the
+// cleared log's own first record, System 104 (naming the log) for any other.
+
+// clearsOf returns the clears of t's logs: a clear record in one of t's
+// logs that is about that log itself, or one anywhere that names a log of
+// t's by its channel (the file is the channel's name, "/" written "%4").
+func clearsOf(t *match.Tool, all []session.Clear) []session.Clear {
+	if len(all) == 0 || len(t.Logs) == 0 {
+		return nil
+	}
+	mine := map[string]bool{}  // paths of t's logs
+	names := map[string]bool{} // their file names, lower case
+	for _, l := range t.Logs {
+		mine[l.Path] = true
+		names[strings.ToLower(baseName(l.Path))] = true
+	}
+	var out []session.Clear
+	seen := map[string]bool{}
+	for _, cl := range all {
+		if !(cl.Own && mine[cl.Evidence.Path]) && !names[strings.ToLower(channelFile(cl.Channel))] {
+			continue
+		}
+		k := fmt.Sprintf("%s\x00%d\x00%d", cl.Evidence.Path, cl.Evidence.RecordID, cl.Evidence.Offset)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, cl)
+		}
+	}
+	return out
+}
+
+// channelFile is the .evtx file name Windows keeps a channel in.
+func channelFile(ch string) string { return strings.ReplaceAll(ch, "/", "%4") + ".evtx" }
+
+// baseName is the last element of a Windows or POSIX path.
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// clearWords says one clear: "the Security log was cleared at … by …"
+// (with where it is written, when full).
+func clearWords(cl session.Clear, full bool) string {
+	w := "the " + cl.Channel + " log was cleared"
+	if cl.Time != nil {
+		w += " at " + cl.Time.UTC().Format(time.RFC3339)
+	}
+	if cl.User != "" {
+		w += " by " + cl.User
+	}
+	if full {
+		w += fmt.Sprintf(" (record %d of %s)", cl.Evidence.RecordID, cl.Evidence.Path)
+	}
+	return w
+}
+
+// clearsSaid says up to three clears, with where each is written.
+func clearsSaid(cl []session.Clear) string {
+	var ws []string
+	for _, c := range cl[:min(len(cl), 3)] {
+		ws = append(ws, clearWords(c, true))
+	}
+	if len(cl) > 3 {
+		ws = append(ws, fmt.Sprintf("and %d more clears", len(cl)-3))
+	}
+	return strings.Join(ws, "; ") + ": what the cleared log held before is gone"
+}
+
+func clearedReason(cl []session.Clear) string {
+	return clearsSaid(cl) + ", so a session before then cannot be excluded, and none of what was read shows an incoming session"
+}
+
+func clearEvidence(cl []session.Clear) []evidence.Evidence {
+	ev := make([]evidence.Evidence, 0, min(len(cl), conditionSample))
+	for _, c := range cl[:min(len(cl), conditionSample)] {
+		ev = append(ev, c.Evidence)
+	}
+	return ev
+}
