@@ -1841,7 +1841,7 @@ const clearedXML = `<?xml version="1.0" encoding="utf-8"?>
 // not "part of the operating system". The cleared log handed over alone
 // leaves the host verdict indeterminate.
 func TestClearedSecurityLog(t *testing.T) {
-	const when = "the Security log was cleared at 2021-02-12T12:32:35Z by WINDOMAIN\\vagrant (record 505853 of "
+	const when = "the Security log of dc.windomain.local was cleared at 2021-02-12T12:32:35Z by WINDOMAIN\\vagrant (record 505853 of "
 	image := func(security func(dst string)) string {
 		root := t.TempDir()
 		cfg := filepath.Join(root, "Windows/System32/config")
@@ -1883,6 +1883,9 @@ func TestClearedSecurityLog(t *testing.T) {
 	}
 	if !onTimeline {
 		t.Errorf("no log-cleared event in %+v", f.Timeline)
+	}
+	if !strings.Contains(strings.Join(r.Verdict.Reasons, "\n"), when) {
+		t.Errorf("the host's reasons do not say the log was cleared: %q", r.Verdict.Reasons)
 	}
 
 	onlyClear := func(dst string) {

@@ -94,7 +94,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	// Files handed over (logs, captures) are the whole evidence.
 	findings, v := verdict.Decide(tools, verdict.Context{Live: live, Statuses: inv.Statuses,
-		HandedOver: len(o.LogPaths) > 0 || o.Command == "pcap", Capture: o.Kind == "capture", Cleared: inv.Cleared()})
+		HandedOver: len(o.LogPaths) > 0 || o.Command == "pcap", Capture: o.Kind == "capture", Cleared: verdict.Relevant(inv.Cleared(), o.Signatures)})
 	r.Host = <-hostc
 	r.Scanners = inv.Statuses
 	r.Findings = findings

@@ -199,7 +199,9 @@ type Clear struct {
 	Channel string     `json:"channel"`
 	Time    *time.Time `json:"time,omitempty"`
 	// User is who cleared it (DOMAIN\name), when the record says.
-	User     string            `json:"user,omitempty"`
+	User string `json:"user,omitempty"`
+	// Computer is the PC whose log it is (the record's Computer).
+	Computer string            `json:"computer,omitempty"`
 	Evidence evidence.Evidence `json:"evidence"`
 	// Own: the record is in the log that was cleared (1102 is that log's
 	// first record after the clear); else it names another log (104).

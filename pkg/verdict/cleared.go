@@ -8,15 +8,19 @@ import (
 	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/match"
 	"github.com/ratwatch/ratwatch/pkg/session"
+	"github.com/ratwatch/ratwatch/pkg/signature"
 )
 
 // Rule 13: a log that was cleared lost what it held before the clear, and
 // any session in it. Windows writes the clear down: Security 1102 as the
 // cleared log's own first record, System 104 (naming the log) for any other.
 
-// clearsOf returns the clears of t's logs: a clear record in one of t's
-// logs that is about that log itself, or one anywhere that names a log of
-// t's by its channel (the file is the channel's name, "/" written "%4").
+// clearsOf returns the clears of t's logs: of a channel t reads (its
+// signature's event-log files, or a log of t's named after the channel),
+// found in one of t's logs as that log's own record (Security 1102) or
+// naming a log of t's by its file name (System 104). A clear in a merged
+// export of several channels applies only to the tools that read the
+// cleared channel.
 func clearsOf(t *match.Tool, all []session.Clear) []session.Clear {
 	if len(all) == 0 || len(t.Logs) == 0 {
 		return nil
@@ -27,15 +31,54 @@ func clearsOf(t *match.Tool, all []session.Clear) []session.Clear {
 		mine[l.Path] = true
 		names[strings.ToLower(baseName(l.Path))] = true
 	}
+	reads := ChannelFiles(t.Sig)
 	var out []session.Clear
 	seen := map[string]bool{}
 	for _, cl := range all {
-		if !(cl.Own && mine[cl.Evidence.Path]) && !names[strings.ToLower(channelFile(cl.Channel))] {
+		f := strings.ToLower(channelFile(cl.Channel))
+		if !names[f] && !(cl.Own && mine[cl.Evidence.Path] && reads[f]) {
 			continue
 		}
 		k := fmt.Sprintf("%s\x00%d\x00%d", cl.Evidence.Path, cl.Evidence.RecordID, cl.Evidence.Offset)
 		if !seen[k] {
 			seen[k] = true
+			out = append(out, cl)
+		}
+	}
+	return out
+}
+
+// ChannelFiles is the event-log files (lower case) sig's logs name.
+func ChannelFiles(sig *signature.Signature) map[string]bool {
+	m := map[string]bool{}
+	if sig == nil {
+		return m
+	}
+	for _, l := range sig.Logs {
+		for _, p := range l.Paths.Windows {
+			if b := strings.ToLower(baseName(p)); strings.HasSuffix(b, ".evtx") {
+				m[b] = true
+			}
+		}
+	}
+	return m
+}
+
+// Relevant keeps the clears of a log some signature reads (a cleared
+// PowerShell log says nothing of remote access).
+func Relevant(all []session.Clear, set *signature.Set) []session.Clear {
+	if len(all) == 0 || set == nil {
+		return all
+	}
+	reads := map[string]bool{}
+	for i := range set.Signatures {
+		for f := range ChannelFiles(set.Signatures[i]) {
+			reads[f] = true
+		}
+	}
+	var out []session.Clear
+	for _, cl := range all {
+		if reads[strings.ToLower(channelFile(cl.Channel))] {
 			out = append(out, cl)
 		}
 	}
@@ -56,7 +99,11 @@ func baseName(p string) string {
 // clearWords says one clear: "the Security log was cleared at … by …"
 // (with where it is written, when full).
 func clearWords(cl session.Clear, full bool) string {
-	w := "the " + cl.Channel + " log was cleared"
+	w := "the " + cl.Channel + " log"
+	if cl.Computer != "" {
+		w += " of " + cl.Computer
+	}
+	w += " was cleared"
 	if cl.Time != nil {
 		w += " at " + cl.Time.UTC().Format(time.RFC3339)
 	}

@@ -158,6 +158,12 @@ func host(fs []report.Finding, c Context) report.Verdict {
 			}
 		}
 	}
+	// Rule 13: a cleared event log is said in the host's reasons whatever
+	// the verdict (a session found after the clear stands, but a responder
+	// reading the table must learn the log was wiped).
+	if len(c.Cleared) > 0 && !strings.Contains(strings.Join(v.Reasons, "\n"), " was cleared") {
+		v.Reasons = append(v.Reasons, clearsSaid(c.Cleared))
+	}
 	if len(osOnly) > 0 {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("not counted (part of the operating system, only its service or package found): %s", strings.Join(osOnly, ", ")))
 	}

@@ -337,8 +337,9 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		if len(f.Attempts) > 0 {
 			why = "an inbound connection is open; the logs show only failed or unfinished attempts, not whether this connection authenticated"
 			// Only when nothing else could hold a session: no log read in
-			// part, no connection whose outcome no log writes.
-			if allFailedFromSamePeers(f.Attempts, inbound) && len(cut) == 0 && countUnlogged(f.Attempts) == 0 {
+			// part, no connection whose outcome no log writes, no log
+			// cleared (its logon may have been in what was cleared).
+			if allFailedFromSamePeers(f.Attempts, inbound) && len(cut) == 0 && countUnlogged(f.Attempts) == 0 && len(clearsOf(t, c.Cleared)) == 0 {
 				return report.Condition{Status: report.NotMet, Evidence: ev,
 					Reason: fmt.Sprintf("an inbound connection is open, but the log shows it did not authenticate (%d attempt(s): %s): a connection attempt, not a session", len(f.Attempts), describeSessions(f.Attempts))}
 			}

@@ -613,3 +613,61 @@ func TestClearedHandedOver(t *testing.T) {
 		t.Fatalf("not cleared: %s", v.RemoteControl)
 	}
 }
+
+// TestClearedMergedExport (rule 13): in one export of several channels, the
+// Security log's 1102 concerns the tools that read the Security log (RDP),
+// not ScreenConnect, whose records come from the Application log.
+func TestClearedMergedExport(t *testing.T) {
+	rdp := &signature.Signature{ID: "windows-rdp", Name: "Windows Remote Desktop", Logs: []signature.Log{{Parser: "windows-eventlog",
+		Paths: signature.PerOS{Windows: []string{"{systemroot}/System32/winevt/Logs/Security.evtx"}}}}}
+	sc := &signature.Signature{ID: "screenconnect", Name: "ScreenConnect", Logs: []signature.Log{{Parser: "windows-eventlog",
+		Paths: signature.PerOS{Windows: []string{"{systemroot}/System32/winevt/Logs/Application.evtx"}}}}}
+	cl := session.Clear{Channel: "Security", Time: at("2026-11-20T09:00:00Z"), Own: true, Evidence: evidence.Evidence{Kind: evidence.KindRecord, Path: "merged.xml", RecordID: 9}}
+	ps := session.Clear{Channel: "Windows PowerShell", Time: at("2026-11-20T09:00:05Z"), Evidence: evidence.Evidence{Kind: evidence.KindRecord, Path: "merged.xml", RecordID: 10}}
+	merged := func(tool string) []inventory.LogFile {
+		return []inventory.LogFile{{Tool: tool, Parser: "windows-eventlog", Path: "merged.xml", Status: "ok", Shared: true, Lines: 30, Records: 1}}
+	}
+	files := []inventory.File{{Path: `C:\Program Files (x86)\ScreenConnect Client (abc)\ScreenConnect.ClientService.exe`}}
+	for _, c := range []struct {
+		tool *match.Tool
+		want string
+	}{
+		{&match.Tool{Sig: rdp, Matches: []report.Match{{Kind: "service", Why: "TermService"}}, Logs: merged("windows-rdp")}, report.Indeterminate},
+		{&match.Tool{Sig: sc, Files: files, Logs: merged("screenconnect")}, report.NotEstablished},
+	} {
+		fs, _ := Decide([]*match.Tool{c.tool}, Context{Statuses: okStatuses, Cleared: []session.Clear{cl, ps}})
+		if fs[0].Verdict != c.want {
+			t.Errorf("%s: %s, want %s: %s", c.tool.Sig.ID, fs[0].Verdict, c.want, fs[0].Conditions.Session.Reason)
+		}
+	}
+	set := &signature.Set{Signatures: []*signature.Signature{rdp, sc}}
+	if got := Relevant([]session.Clear{cl, ps}, set); len(got) != 1 || got[0].Channel != "Security" {
+		t.Errorf("relevant clears %+v", got)
+	}
+}
+
+// TestClearedOpenConnection: an inbound connection open now whose peer's
+// logged attempts all failed is an attempt — unless a log was cleared, which
+// may have held that connection's logon.
+func TestClearedOpenConnection(t *testing.T) {
+	rdp := &signature.Signature{ID: "windows-rdp", Name: "Windows Remote Desktop", Logs: []signature.Log{{Parser: "windows-eventlog"}}}
+	secPath := `C:\Windows\System32\winevt\Logs\Security.evtx`
+	failed := rec(session.FailedAuth, session.Incoming, "2026-11-20T09:10:00Z", "", "198.51.100.9", 0)
+	failed.Tool = "windows-rdp"
+	sock := match.SockMatch{Class: match.SockInbound, Role: match.RoleServer,
+		S: inventory.Socket{PID: 1000, Socket: evidence.Socket{Proto: "tcp", LocalIP: "10.0.0.5", LocalPort: 3389, RemoteIP: "198.51.100.9", RemotePort: 50123, State: "ESTABLISHED"}}}
+	tool := func(cleared bool) *match.Tool {
+		sec := inventory.LogFile{Tool: "windows-rdp", Parser: "windows-eventlog", Path: secPath, Status: "ok", Shared: true, Lines: 40}
+		return &match.Tool{Sig: rdp, Logs: []inventory.LogFile{sec}, Sessions: []session.Record{failed},
+			Processes: []match.ProcMatch{{P: inventory.Process{PID: 1000, Name: "svchost.exe"}, Role: match.RoleServer}}, Sockets: []match.SockMatch{sock}}
+	}
+	cl := session.Clear{Channel: "Security", Time: at("2026-11-20T09:20:00Z"), Own: true, Evidence: evidence.Evidence{Kind: evidence.KindRecord, Path: secPath, RecordID: 1}}
+	fs, _ := Decide([]*match.Tool{tool(false)}, Context{Live: true, Statuses: okStatuses})
+	if c := fs[0].Conditions.Session; c.Status != report.NotMet || !strings.Contains(c.Reason, "did not authenticate") {
+		t.Fatalf("no clear: %s: %s", c.Status, c.Reason)
+	}
+	fs, _ = Decide([]*match.Tool{tool(true)}, Context{Live: true, Statuses: okStatuses, Cleared: []session.Clear{cl}})
+	if c := fs[0].Conditions.Session; c.Status != report.Unknown {
+		t.Fatalf("cleared: %s: %s", c.Status, c.Reason)
+	}
+}

@@ -215,7 +215,7 @@ func (c *collector) cleared(e *event) session.Clear {
 	if e.Time.IsZero() {
 		ev.Time = nil
 	}
-	return session.Clear{Channel: ch, Time: ev.Time, User: user, Evidence: ev, Own: strings.EqualFold(ch, e.Channel)}
+	return session.Clear{Channel: ch, Time: ev.Time, User: user, Computer: e.Computer, Evidence: ev, Own: strings.EqualFold(ch, e.Channel)}
 }
 
 // ErrNotEventLog is returned by Parse for input that is neither format.

@@ -103,7 +103,7 @@ func TestVelociraptorSecurity(t *testing.T) {
 		t.Fatalf("cleared %+v, want the one 1102", res.Cleared)
 	}
 	cl := res.Cleared[0]
-	if cl.Channel != "Security" || cl.User != `WINDOMAIN\vagrant` || cl.Time == nil || cl.Time.Format(time.RFC3339Nano) != "2021-02-12T12:32:35.1476848Z" ||
+	if cl.Channel != "Security" || cl.User != `WINDOMAIN\vagrant` || cl.Computer != "dc.windomain.local" || cl.Time == nil || cl.Time.Format(time.RFC3339Nano) != "2021-02-12T12:32:35.1476848Z" ||
 		cl.Evidence.RecordID != 505853 || cl.Evidence.Path != p || cl.Evidence.Kind != evidence.KindRecord {
 		t.Errorf("cleared %+v", cl)
 	}
