@@ -74,7 +74,7 @@ type ProcessMatch struct {
 // MatchProcess matches a process by name, executable path and command line.
 func (s *Signature) MatchProcess(os, name, exe, cmdline string) ProcessMatch {
 	var m ProcessMatch
-	base := baseName(exe)
+	base := BaseName(exe)
 	for _, v := range uniq(name, base) {
 		if p, ok := firstMatch(s.c.names[os], v); ok {
 			m.Hits = append(m.Hits, s.hit("process.names."+os, p, v))
@@ -263,7 +263,8 @@ func (s *Signature) PortRole(port uint32, proto string) (Port, bool) {
 	return Port{}, false
 }
 
-func baseName(p string) string {
+// BaseName is the last element of a Windows or POSIX path.
+func BaseName(p string) string {
 	p = normSep(p)
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
 		return p[i+1:]

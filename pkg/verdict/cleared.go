@@ -15,7 +15,8 @@ import (
 // any session in it. Windows writes the clear down: Security 1102 as the
 // cleared log's own first record, System 104 (naming the log) for any other.
 
-// clearsOf returns the clears of t's logs: of a channel t reads (its
+// clearsOf returns the clears of t's logs (all lists each clear once:
+// Inventory.Cleared): of a channel t reads (its
 // signature's event-log files, or a log of t's named after the channel),
 // found in one of t's logs as that log's own record (Security 1102) or
 // naming a log of t's by its file name (System 104). A clear in a merged
@@ -29,19 +30,13 @@ func clearsOf(t *match.Tool, all []session.Clear) []session.Clear {
 	names := map[string]bool{} // their file names, lower case
 	for _, l := range t.Logs {
 		mine[l.Path] = true
-		names[strings.ToLower(baseName(l.Path))] = true
+		names[strings.ToLower(signature.BaseName(l.Path))] = true
 	}
 	reads := ChannelFiles(t.Sig)
 	var out []session.Clear
-	seen := map[string]bool{}
 	for _, cl := range all {
 		f := strings.ToLower(channelFile(cl.Channel))
-		if !names[f] && !(cl.Own && mine[cl.Evidence.Path] && reads[f]) {
-			continue
-		}
-		k := fmt.Sprintf("%s\x00%d\x00%d", cl.Evidence.Path, cl.Evidence.RecordID, cl.Evidence.Offset)
-		if !seen[k] {
-			seen[k] = true
+		if names[f] || cl.Own && mine[cl.Evidence.Path] && reads[f] {
 			out = append(out, cl)
 		}
 	}
@@ -56,7 +51,7 @@ func ChannelFiles(sig *signature.Signature) map[string]bool {
 	}
 	for _, l := range sig.Logs {
 		for _, p := range l.Paths.Windows {
-			if b := strings.ToLower(baseName(p)); strings.HasSuffix(b, ".evtx") {
+			if b := strings.ToLower(signature.BaseName(p)); strings.HasSuffix(b, ".evtx") {
 				m[b] = true
 			}
 		}
@@ -87,14 +82,6 @@ func Relevant(all []session.Clear, set *signature.Set) []session.Clear {
 
 // channelFile is the .evtx file name Windows keeps a channel in.
 func channelFile(ch string) string { return strings.ReplaceAll(ch, "/", "%4") + ".evtx" }
-
-// baseName is the last element of a Windows or POSIX path.
-func baseName(p string) string {
-	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
 
 // clearWords says one clear: "the Security log was cleared at … by …"
 // (with where it is written, when full).

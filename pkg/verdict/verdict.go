@@ -185,7 +185,8 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 
 	f.Conditions.Running = condRunning(t, servers, c)
 	f.Conditions.Online = condOnline(t, servers, listening, inbound, outbound, c)
-	f.Conditions.Session = condSession(t, f, inbound, c)
+	cleared := clearsOf(t, c.Cleared)
+	f.Conditions.Session = condSession(t, f, inbound, cleared, c)
 	switch f.Conditions.Session.Status {
 	case report.Met:
 		f.Verdict = report.Established
@@ -195,7 +196,7 @@ func decideTool(t *match.Tool, c Context) report.Finding {
 		f.Verdict = report.Indeterminate
 	}
 	f.VerdictReason = f.Conditions.Session.Reason
-	f.Timeline = timeline(t, f, clearsOf(t, c.Cleared))
+	f.Timeline = timeline(t, f, cleared)
 	if t.Sig.Builtin && f.Verdict == report.NotEstablished && osPresenceOnly(f) {
 		f.OSComponentOnly = true
 		f.VerdictReason = "part of the operating system, and nothing but its presence (" + matchKinds(f) + ") was found: not counted as a tool found; " + f.VerdictReason
@@ -293,7 +294,8 @@ func condOnline(t *match.Tool, servers []match.ProcMatch, listening, inbound, ou
 	return report.Condition{Status: report.NotMet, Reason: "running, but it has no listening socket and no connection"}
 }
 
-func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c Context) report.Condition {
+// cleared: the clears of t's logs (rule 13).
+func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, cleared []session.Clear, c Context) report.Condition {
 	if len(f.Incoming) > 0 {
 		return report.Condition{Status: report.Met, Evidence: sessionEvidence(f.Incoming),
 			Reason: fmt.Sprintf("%d incoming session(s) established (%s)", len(f.Incoming), describeSessions(f.Incoming))}
@@ -339,7 +341,7 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 			// Only when nothing else could hold a session: no log read in
 			// part, no connection whose outcome no log writes, no log
 			// cleared (its logon may have been in what was cleared).
-			if allFailedFromSamePeers(f.Attempts, inbound) && len(cut) == 0 && countUnlogged(f.Attempts) == 0 && len(clearsOf(t, c.Cleared)) == 0 {
+			if allFailedFromSamePeers(f.Attempts, inbound) && len(cut) == 0 && countUnlogged(f.Attempts) == 0 && len(cleared) == 0 {
 				return report.Condition{Status: report.NotMet, Evidence: ev,
 					Reason: fmt.Sprintf("an inbound connection is open, but the log shows it did not authenticate (%d attempt(s): %s): a connection attempt, not a session", len(f.Attempts), describeSessions(f.Attempts))}
 			}
@@ -380,8 +382,8 @@ func condSession(t *match.Tool, f report.Finding, inbound []match.SockMatch, c C
 		return report.Condition{Status: report.Unknown,
 			Reason: fmt.Sprintf("%d log(s) could be read only in part (%s): a session in the part not read cannot be excluded", len(cut), strings.Join(cut[:min(len(cut), 3)], "; "))}
 	}
-	if cl := clearsOf(t, c.Cleared); len(cl) > 0 {
-		return report.Condition{Status: report.Unknown, Evidence: clearEvidence(cl), Reason: clearedReason(cl)}
+	if len(cleared) > 0 {
+		return report.Condition{Status: report.Unknown, Evidence: clearEvidence(cleared), Reason: clearedReason(cleared)}
 	}
 	if n := countUnlogged(f.Attempts); n > 0 {
 		if onlyWire(f.Attempts) {

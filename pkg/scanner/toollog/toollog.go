@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratwatch/ratwatch/pkg/evidence"
 	"github.com/ratwatch/ratwatch/pkg/inventory"
 	"github.com/ratwatch/ratwatch/pkg/scanner"
 	"github.com/ratwatch/ratwatch/pkg/session"
@@ -699,22 +700,26 @@ func parseOne(env *scanner.Env, j job) (inventory.LogFile, []session.Record) {
 			recs[i].Parser = p.Name()
 		}
 		for k := range recs[i].Evidence {
-			if recs[i].Evidence[k].Path == j.path && recs[i].Evidence[k].SHA256 == "" {
-				recs[i].Evidence[k].SHA256 = lf.SHA256
-			}
+			ownSum(&recs[i].Evidence[k], j.path, lf.SHA256)
 		}
 	}
 	lf.Cleared = res.Cleared
 	for k := range lf.Cleared {
-		if e := &lf.Cleared[k].Evidence; e.Path == j.path && e.SHA256 == "" {
-			e.SHA256 = lf.SHA256
-		}
+		ownSum(&lf.Cleared[k].Evidence, j.path, lf.SHA256)
 	}
 	lf.Records = len(recs)
 	if lf.Tool == "" && len(recs) > 0 {
 		lf.Tool = recs[0].Tool
 	}
 	return lf, recs
+}
+
+// ownSum gives evidence read from the file at path that file's hash (the
+// parser does not hash; evidence it cites from elsewhere keeps its own).
+func ownSum(e *evidence.Evidence, path, sum string) {
+	if e.Path == path && e.SHA256 == "" {
+		e.SHA256 = sum
+	}
 }
 
 // hashOne reads a log no parser reads once, for its hash, size and time.
