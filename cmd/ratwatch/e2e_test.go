@@ -722,6 +722,10 @@ func TestScanWithLiveCaptureRDP(t *testing.T) {
 		cl := lab.XFreeRDP(t, clientDisp, "127.0.0.1", srv.Port, srv.User, srv.Password)
 		pair = lab.WaitEstablished(t, 0, srv.Port)
 		srv.WaitLog(t, "login successful for user "+srv.User, 20*time.Second)
+		// Read the server end again: xrdp forks a process per client, and
+		// right after the connect the listening parent may still hold the
+		// socket the child serves.
+		pair = lab.WaitEstablished(t, pair.ClientPort, srv.Port)
 		driveRDP(t, srv, cl, clientDisp, "")
 		time.Sleep(3 * time.Second) // the listings are drawn
 	})
